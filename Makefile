@@ -1,0 +1,32 @@
+# Two commands set everything up on a fresh machine with Python >= 3.10:
+#   make demo   trains the lab classifier on both datasets and writes its figures
+#   make test   runs the whole test suite
+# Both create (once) and use the local virtual environment .venv.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test bench lint venv clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test,examples]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	MPLBACKEND=Agg $(PY) examples/two_layer_classifier.py --out docs/lab_run
+
+test: $(STAMP)
+	$(PY) -m ruff check tinygrad_lab tests examples benchmarks
+	$(PY) -m pytest -q
+
+bench: $(STAMP)
+	$(PY) benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -1,0 +1,3 @@
+"""activation ops (being written)."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""loss ops (being written)."""
+
+from __future__ import annotations
