@@ -1,13 +1,6 @@
-"""Tools to prove gradients: :func:`gradcheck` and hypothesis strategies."""
+"""Tools to prove gradients: :func:`gradcheck`, and hypothesis strategies in
+``tinygrad_lab.testing.strategies`` (imported on demand, since it needs hypothesis)."""
 
-from .gradcheck import GradcheckError, gradcheck
+from .gradcheck import GradcheckError, analytic_jacobian, gradcheck, numeric_jacobian
 
-__all__ = ["GradcheckError", "gradcheck", "strategies"]
-
-
-def __getattr__(name: str):  # strategies need hypothesis, which only tests install
-    if name == "strategies":
-        from . import strategies
-
-        return strategies
-    raise AttributeError(name)
+__all__ = ["GradcheckError", "analytic_jacobian", "gradcheck", "numeric_jacobian"]
