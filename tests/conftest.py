@@ -31,9 +31,10 @@ def _restore_global_state():
     from tinygrad_lab.autograd import state
 
     dtype = tl.get_default_dtype()
+    errors = np.geterr()
     yield
     tl.set_default_dtype(dtype)
     state.grad_enabled = True
     state.anomaly = False
     state.scope = ""
-    np.seterr(all="warn")
+    np.seterr(**errors)

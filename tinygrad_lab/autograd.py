@@ -242,7 +242,7 @@ def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> 
             )
         if not retain_graph:
             node._backward = None
-        for parent, pg in zip(parents, grads):
+        for parent, pg in zip(parents, grads, strict=True):
             if pg is None or not parent.requires_grad:
                 continue
             if type(pg) is not np.ndarray:

@@ -480,10 +480,20 @@ class Tensor:
 
     view = reshape
 
-    def transpose(self, *axes: Any) -> Tensor:
-        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
-            axes = tuple(axes[0])
-        return shape_ops.transpose(self, axes or None)
+    def transpose(self, *axes: int) -> Tensor:
+        """``t.transpose()`` reverses the axes (like ``ndarray.T``); ``t.transpose(a, b)``
+        swaps two axes, as ``torch.transpose`` does. For any other order use ``permute``."""
+        if not axes:
+            return shape_ops.transpose(self, None)
+        if len(axes) != 2 or not all(isinstance(a, (int, np.integer)) for a in axes):
+            raise TypeError(
+                f"transpose: give no axes (reverse all) or two axes to swap, got {axes}; "
+                f"for a full reordering of a {self.ndim}-d tensor use permute(...)"
+            )
+        return shape_ops.swapaxes(self, axes[0], axes[1])
+
+    def swapaxes(self, axis1: int, axis2: int) -> Tensor:
+        return shape_ops.swapaxes(self, axis1, axis2)
 
     def permute(self, *axes: Any) -> Tensor:
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
@@ -525,6 +535,12 @@ class Tensor:
 
     def tanh(self) -> Tensor:
         return activation.tanh(self)
+
+    def gelu(self, approximate: str = "none") -> Tensor:
+        return activation.gelu(self, approximate)
+
+    def elu(self, alpha: float = 1.0) -> Tensor:
+        return activation.elu(self, alpha)
 
     def softmax(self, axis: int = -1) -> Tensor:
         return activation.softmax(self, axis)

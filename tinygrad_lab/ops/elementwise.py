@@ -14,7 +14,7 @@ from ..tensor import Tensor, as_tensor
 def _pair(a: Any, b: Any) -> tuple[Tensor, Tensor]:
     """Both operands as Tensors; a Python number takes the other operand's dtype."""
     if not isinstance(a, Tensor):
-        a = as_tensor(a, like=b)
+        a = as_tensor(a, like=b if isinstance(b, Tensor) else None)
     if not isinstance(b, Tensor):
         b = as_tensor(b, like=a)
     return a, b
@@ -68,17 +68,21 @@ def pow(base: Any, exponent: Any) -> Tensor:  # noqa: A001
     """``base ** exponent``; either may be a tensor.
 
     The gradient with respect to the exponent is ``out * log(base)``, which only exists
-    for a positive base; for a constant exponent it is never computed.
+    for a positive base; for a constant exponent it is never computed. At a zero base
+    both gradients follow PyTorch: 0 for a zero exponent (``d 0**e / d base``) and 0 for a
+    non-negative exponent (``d 0**e / d e``), instead of NaN.
     """
     base, exponent = _pair(base, exponent)
     out = _binary("pow", np.power, base, exponent)
 
     def backward(g: np.ndarray) -> tuple[Any, Any]:
+        b, e = base.data, exponent.data
         grad_base = grad_exp = None
-        if base.requires_grad:
-            grad_base = g * exponent.data * np.power(base.data, exponent.data - 1)
-        if exponent.requires_grad:
-            grad_exp = g * out * np.log(base.data)
+        with np.errstate(divide="ignore", invalid="ignore"):  # the 0 cases are masked below
+            if base.requires_grad:
+                grad_base = g * np.where(e == 0, 0.0, e * np.power(b, e - 1))
+            if exponent.requires_grad:
+                grad_exp = g * np.where((b == 0) & (e >= 0), 0.0, out * np.log(b))
         return grad_base, grad_exp
 
     return Tensor.from_op(out, (base, exponent), backward, "pow")

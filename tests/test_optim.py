@@ -1,0 +1,841 @@
+"""Tests of tinygrad_lab.optim: hand-computed steps for every optimizer and option, the
+Optimizer machinery (groups, zero_grad, closures, state_dict), bad input, and (where torch
+is installed) 50-step trajectories of a small MLP against torch.optim in float64."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tinygrad_lab import Tensor, optim
+from tinygrad_lab.testing import strategies as tst
+
+OPTIMIZERS = {
+    "SGD": optim.SGD,
+    "Adam": optim.Adam,
+    "AdamW": optim.AdamW,
+    "RMSprop": optim.RMSprop,
+    "Adagrad": optim.Adagrad,
+}
+
+# Every optimizer with every option, used for the torch comparison and the resume test.
+CONFIGS = [
+    ("SGD", {"lr": 0.5}),
+    ("SGD", {"lr": 0.5, "momentum": 0.9}),
+    ("SGD", {"lr": 0.5, "momentum": 0.9, "dampening": 0.5}),
+    ("SGD", {"lr": 0.5, "momentum": 0.9, "nesterov": True}),
+    ("SGD", {"lr": 0.5, "weight_decay": 0.01}),
+    ("SGD", {"lr": 0.5, "momentum": 0.5, "weight_decay": 0.01, "maximize": True}),
+    ("Adam", {"lr": 0.05}),
+    ("Adam", {"lr": 0.05, "betas": (0.8, 0.9), "eps": 1e-6}),
+    ("Adam", {"lr": 0.05, "weight_decay": 0.1}),
+    ("Adam", {"lr": 0.05, "amsgrad": True}),
+    ("Adam", {"lr": 0.05, "maximize": True}),
+    ("Adam", {"lr": 0.05, "weight_decay": 0.1, "decoupled_weight_decay": True}),
+    ("AdamW", {"lr": 0.05}),
+    ("AdamW", {"lr": 0.05, "weight_decay": 0.3, "amsgrad": True}),
+    ("AdamW", {"lr": 0.05, "maximize": True}),
+    ("RMSprop", {"lr": 0.01}),
+    ("RMSprop", {"lr": 0.01, "alpha": 0.9, "eps": 1e-6}),
+    ("RMSprop", {"lr": 0.01, "weight_decay": 0.1}),
+    ("RMSprop", {"lr": 0.01, "momentum": 0.9}),
+    ("RMSprop", {"lr": 0.01, "centered": True}),
+    ("RMSprop", {"lr": 0.01, "centered": True, "momentum": 0.5}),
+    ("RMSprop", {"lr": 0.01, "maximize": True}),
+    ("Adagrad", {"lr": 0.1}),
+    ("Adagrad", {"lr": 0.1, "lr_decay": 0.01}),
+    ("Adagrad", {"lr": 0.1, "weight_decay": 0.1}),
+    ("Adagrad", {"lr": 0.1, "initial_accumulator_value": 0.1, "eps": 1e-6}),
+    ("Adagrad", {"lr": 0.1, "maximize": True}),
+]
+
+
+def _config_id(config: tuple[str, dict]) -> str:
+    name, kwargs = config
+    return name + "(" + ",".join(f"{k}={v}" for k, v in kwargs.items()) + ")"
+
+
+def run_fixed_grads(cls, p0, grads, **kwargs):
+    """Run an optimizer on one float64 parameter fed the given gradients; return the
+    parameter after each step and the optimizer."""
+    p = Tensor(np.array(p0, dtype=np.float64), requires_grad=True)
+    opt = cls([p], **kwargs)
+    trajectory = []
+    for g in grads:
+        p.grad = Tensor(np.array(g, dtype=np.float64))
+        opt.step()
+        trajectory.append(p.data.copy())
+    return trajectory, opt
+
+
+P0 = [1.0, -2.0]
+G1 = [1.0, 2.0]
+G2 = [0.5, -1.0]
+
+
+# ------------------------------------------------------------------------------- SGD
+
+
+@pytest.mark.parametrize(
+    "kwargs, expected",
+    [
+        ({"lr": 0.1}, [[0.9, -2.2], [0.85, -2.1]]),
+        # buf1 = g1; buf2 = 0.9 [1, 2] + [0.5, -1] = [1.4, 0.8]
+        ({"lr": 0.1, "momentum": 0.9}, [[0.9, -2.2], [0.76, -2.28]]),
+        # dampening applies from step 2: buf2 = 0.9 [1, 2] + 0.5 [0.5, -1] = [1.15, 1.3]
+        ({"lr": 0.1, "momentum": 0.9, "dampening": 0.5}, [[0.9, -2.2], [0.785, -2.33]]),
+        # step 1: g + 0.9 g = [1.9, 3.8]; step 2: g2 + 0.9 [1.4, 0.8] = [1.76, -0.28]
+        ({"lr": 0.1, "momentum": 0.9, "nesterov": True}, [[0.81, -2.38], [0.634, -2.352]]),
+        # g1 + 0.1 p0 = [1.1, 1.8]; g2 + 0.1 p1 = [0.589, -1.218]
+        ({"lr": 0.1, "weight_decay": 0.1}, [[0.89, -2.18], [0.8311, -2.0582]]),
+        ({"lr": 0.1, "maximize": True}, [[1.1, -1.8], [1.15, -1.9]]),
+        # maximize negates the gradient before weight decay: -g1 + 0.1 p0 = [-0.9, -2.2]
+        ({"lr": 0.1, "weight_decay": 0.1, "maximize": True}, [[1.09, -1.78], [1.1291, -1.8622]]),
+    ],
+)
+def test_sgd_hand_computed(kwargs, expected):
+    trajectory, _ = run_fixed_grads(optim.SGD, P0, [G1, G2], **kwargs)
+    np.testing.assert_allclose(trajectory, expected, rtol=0, atol=1e-14)
+
+
+def test_sgd_defaults_and_momentum_buffer_state():
+    trajectory, opt = run_fixed_grads(optim.SGD, P0, [G1])
+    np.testing.assert_allclose(trajectory[0], [0.999, -2.002], atol=1e-15)  # lr=1e-3
+    assert opt.defaults == {
+        "lr": 1e-3, "momentum": 0, "dampening": 0, "weight_decay": 0,
+        "nesterov": False, "maximize": False,
+    }
+    assert opt.state_dict()["state"] == {}  # no momentum, no state
+    _, opt = run_fixed_grads(optim.SGD, P0, [G1, G2], lr=0.1, momentum=0.9)
+    (state,) = opt.state.values()
+    np.testing.assert_allclose(state["momentum_buffer"], [1.4, 0.8], atol=1e-15)
+
+
+# ------------------------------------------------------------------------------ Adam
+
+
+def test_adam_constant_gradient_moves_lr_per_step():
+    # With a constant gradient the bias-corrected moments are g and g², so every step
+    # moves each coordinate by lr * g / (|g| + eps), i.e. almost exactly lr.
+    g = np.array([0.5, -4.0])
+    trajectory, opt = run_fixed_grads(optim.Adam, P0, [g] * 3, lr=0.1)
+    for t, p in enumerate(trajectory, start=1):
+        np.testing.assert_allclose(p, P0 - t * 0.1 * g / (np.abs(g) + 1e-8), rtol=1e-13)
+    (state,) = opt.state.values()
+    assert state["step"] == 3
+    np.testing.assert_allclose(state["exp_avg"], (1 - 0.9**3) * g, rtol=1e-13)
+    np.testing.assert_allclose(state["exp_avg_sq"], (1 - 0.999**3) * g**2, rtol=1e-13)
+
+
+def adam_paper(p0, grads, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
+               amsgrad=False, maximize=False, decoupled=False):
+    """Algorithm 1 of Kingma & Ba (plus AMSGrad, AdamW), one Python float at a time."""
+    b1, b2 = betas
+    out = []
+    p = list(p0)
+    m = [0.0] * len(p)
+    v = [0.0] * len(p)
+    v_max = [0.0] * len(p)
+    for t, grad in enumerate(grads, start=1):
+        for i in range(len(p)):
+            g = -grad[i] if maximize else grad[i]
+            if decoupled:
+                p[i] -= lr * weight_decay * p[i]
+            else:
+                g += weight_decay * p[i]
+            m[i] = b1 * m[i] + (1 - b1) * g
+            v[i] = b2 * v[i] + (1 - b2) * g * g
+            v_max[i] = max(v_max[i], v[i])
+            m_hat = m[i] / (1 - b1**t)
+            v_hat = (v_max[i] if amsgrad else v[i]) / (1 - b2**t)
+            p[i] -= lr * m_hat / (v_hat**0.5 + eps)
+        out.append(list(p))
+    return out
+
+
+# The second gradient is much smaller, so v shrinks and AMSGrad's max(v) differs from v.
+ADAM_GRADS = [[3.0, -2.0], [0.1, 0.2], [-0.3, 0.05]]
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"lr": 0.1},
+        {"lr": 0.1, "betas": (0.5, 0.7), "eps": 1e-3},
+        {"lr": 0.1, "weight_decay": 0.2},
+        {"lr": 0.1, "amsgrad": True, "betas": (0.5, 0.7)},
+        {"lr": 0.1, "maximize": True, "weight_decay": 0.2},
+    ],
+)
+def test_adam_matches_paper_algorithm(kwargs):
+    trajectory, _ = run_fixed_grads(optim.Adam, P0, ADAM_GRADS, **kwargs)
+    np.testing.assert_allclose(trajectory, adam_paper(P0, ADAM_GRADS, **kwargs), rtol=1e-13)
+
+
+def test_adam_amsgrad_keeps_the_largest_second_moment():
+    _, opt = run_fixed_grads(optim.Adam, P0, ADAM_GRADS[:2], betas=(0.5, 0.7), amsgrad=True)
+    (state,) = opt.state.values()
+    # v1 = 0.3 g1² = [2.7, 1.2]; v2 = 0.7 v1 + 0.3 g2² = [1.893, 0.852] < v1, so max(v) = v1.
+    v1 = 0.3 * np.array([9.0, 4.0])
+    v2 = 0.7 * v1 + 0.3 * np.array([0.01, 0.04])
+    np.testing.assert_allclose(state["exp_avg_sq"], v2, rtol=1e-14)
+    np.testing.assert_allclose(state["max_exp_avg_sq"], v1, rtol=1e-14)
+
+
+@pytest.mark.parametrize("amsgrad", [False, True])
+def test_adamw_decays_weights_outside_the_moments(amsgrad):
+    g = np.array([0.5, -4.0])
+    trajectory, opt = run_fixed_grads(
+        optim.AdamW, P0, [g, g], lr=0.1, weight_decay=0.5, amsgrad=amsgrad
+    )
+    p1 = np.array(P0) * (1 - 0.05) - 0.1 * g / (np.abs(g) + 1e-8)
+    p2 = p1 * (1 - 0.05) - 0.1 * g / (np.abs(g) + 1e-8)
+    np.testing.assert_allclose(trajectory, [p1, p2], rtol=1e-13)
+    expected = adam_paper(P0, [g, g], lr=0.1, weight_decay=0.5, amsgrad=amsgrad, decoupled=True)
+    np.testing.assert_allclose(trajectory, expected, rtol=1e-13)
+    assert opt.defaults["weight_decay"] == 0.5
+    assert optim.AdamW([Tensor([1.0])]).defaults["weight_decay"] == 1e-2
+    assert opt.param_groups[0]["decoupled_weight_decay"] is True
+
+
+def test_adam_defaults():
+    opt = optim.Adam([Tensor([1.0])])
+    assert opt.defaults == {
+        "lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0,
+        "amsgrad": False, "maximize": False, "decoupled_weight_decay": False,
+    }
+
+
+# --------------------------------------------------------------------------- RMSprop
+
+
+def test_rmsprop_hand_computed():
+    g = np.array([0.5, -4.0])
+    p0 = np.array(P0)
+    lr, eps = 0.01, 1e-8
+    # v1 = 0.01 g², so sqrt(v1) = 0.1 |g|: the first step is about lr / 0.1 = 0.1 per coordinate.
+    (p1,), _ = run_fixed_grads(optim.RMSprop, P0, [g])
+    np.testing.assert_allclose(p1, p0 - lr * g / (0.1 * np.abs(g) + eps), rtol=1e-14)
+    # weight decay joins the gradient before it is squared
+    (p1,), _ = run_fixed_grads(optim.RMSprop, P0, [g], weight_decay=0.5)
+    gw = g + 0.5 * p0
+    np.testing.assert_allclose(p1, p0 - lr * gw / (0.1 * np.abs(gw) + eps), rtol=1e-14)
+    # centered: v1 - ḡ1² = 0.01 g² - (0.01 g)² = 0.0099 g²
+    (p1,), _ = run_fixed_grads(optim.RMSprop, P0, [g], centered=True)
+    np.testing.assert_allclose(p1, p0 - lr * g / (0.0099**0.5 * np.abs(g) + eps), rtol=1e-14)
+    # momentum: b1 = g / d1, b2 = 0.9 b1 + g / d2 with v2 = 0.99 * 0.01 g² + 0.01 g² = 0.0199 g²
+    (p1, p2), opt = run_fixed_grads(optim.RMSprop, P0, [g, g], momentum=0.9)
+    b1 = g / (0.1 * np.abs(g) + eps)
+    b2 = 0.9 * b1 + g / (0.0199**0.5 * np.abs(g) + eps)
+    np.testing.assert_allclose(p1, p0 - lr * b1, rtol=1e-14)
+    np.testing.assert_allclose(p2, p0 - lr * b1 - lr * b2, rtol=1e-14)
+    (state,) = opt.state.values()
+    assert state["step"] == 2
+    np.testing.assert_allclose(state["square_avg"], 0.0199 * g**2, rtol=1e-14)
+    np.testing.assert_allclose(state["momentum_buffer"], b2, rtol=1e-14)
+
+
+def test_rmsprop_centered_momentum_second_step():
+    g1, g2 = np.array([1.0, -2.0]), np.array([3.0, 0.5])
+    alpha, lr, eps, mom = 0.9, 0.1, 1e-6, 0.5
+    p0 = np.array(P0)
+    (p1, p2), opt = run_fixed_grads(
+        optim.RMSprop, P0, [g1, g2], lr=lr, alpha=alpha, eps=eps, momentum=mom, centered=True
+    )
+    v1, m1 = 0.1 * g1**2, 0.1 * g1
+    v2, m2 = 0.9 * v1 + 0.1 * g2**2, 0.9 * m1 + 0.1 * g2
+    b1 = g1 / (np.sqrt(v1 - m1**2) + eps)
+    b2 = mom * b1 + g2 / (np.sqrt(v2 - m2**2) + eps)
+    np.testing.assert_allclose(p1, p0 - lr * b1, rtol=1e-13)
+    np.testing.assert_allclose(p2, p0 - lr * b1 - lr * b2, rtol=1e-13)
+    (state,) = opt.state.values()
+    np.testing.assert_allclose(state["grad_avg"], m2, rtol=1e-14)
+    assert sorted(state) == ["grad_avg", "momentum_buffer", "square_avg", "step"]
+
+
+# --------------------------------------------------------------------------- Adagrad
+
+
+def test_adagrad_hand_computed():
+    g = np.array([0.5, -4.0])
+    p0 = np.array(P0)
+    # s1 = g², so the first step is lr * g / (|g| + eps) ≈ lr * sign(g)
+    (p1, p2), opt = run_fixed_grads(optim.Adagrad, P0, [g, g], lr=0.1)
+    np.testing.assert_allclose(p1, p0 - 0.1 * g / (np.abs(g) + 1e-10), rtol=1e-14)
+    np.testing.assert_allclose(p2, p1 - 0.1 * g / (2**0.5 * np.abs(g) + 1e-10), rtol=1e-14)
+    (state,) = opt.state.values()
+    assert state["step"] == 2
+    np.testing.assert_allclose(state["sum"], 2 * g**2, rtol=1e-15)
+    # lr_decay: the t-th step uses lr / (1 + (t - 1) lr_decay)
+    (p1, p2), _ = run_fixed_grads(optim.Adagrad, P0, [g, g], lr=0.1, lr_decay=0.5)
+    np.testing.assert_allclose(p2, p1 - 0.1 / 1.5 * g / (2**0.5 * np.abs(g) + 1e-10), rtol=1e-14)
+    # initial_accumulator_value starts the sum; weight decay joins the gradient
+    (p1,), _ = run_fixed_grads(
+        optim.Adagrad, P0, [g], lr=0.1, initial_accumulator_value=1.0, weight_decay=0.5
+    )
+    gw = g + 0.5 * p0
+    np.testing.assert_allclose(p1, p0 - 0.1 * gw / (np.sqrt(1.0 + gw**2) + 1e-10), rtol=1e-14)
+
+
+def test_adagrad_creates_state_eagerly_like_torch():
+    p, q = Tensor([1.0, 2.0]), Tensor([3.0])
+    opt = optim.Adagrad([p, q], initial_accumulator_value=0.5)
+    assert opt.state[p]["step"] == 0
+    np.testing.assert_array_equal(opt.state[q]["sum"], [0.5])
+    assert opt.state[q]["sum"].dtype == np.float32
+    # a group added later gets its state (from its own option) at its first step
+    r = Tensor(np.array([1.0]), requires_grad=True)
+    opt.add_param_group({"params": [r], "initial_accumulator_value": 3.0})
+    assert r not in opt.state
+    r.grad = Tensor(np.array([1.0]))
+    opt.step()
+    np.testing.assert_array_equal(opt.state[r]["sum"], [4.0])
+
+
+# ---------------------------------------------------------- properties of every optimizer
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=_config_id)
+def test_maximize_is_minimizing_the_negated_gradient(config):
+    name, kwargs = config
+    rng = np.random.default_rng(1)
+    grads = [rng.normal(size=3) for _ in range(4)]
+    flipped = dict(kwargs, maximize=not kwargs.get("maximize", False))
+    a, _ = run_fixed_grads(OPTIMIZERS[name], [0.5, -1.0, 2.0], grads, **kwargs)
+    b, _ = run_fixed_grads(OPTIMIZERS[name], [0.5, -1.0, 2.0], [-g for g in grads], **flipped)
+    np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=_config_id)
+def test_step_updates_in_place_without_graph_and_leaves_grad_alone(config):
+    name, kwargs = config
+    p = Tensor(np.array([[0.5, -1.0], [2.0, 0.25]]), requires_grad=True)
+    skipped = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    opt = OPTIMIZERS[name]([p, skipped], **kwargs)
+    data = p.data
+    for g in ([[1.0, -2.0], [0.5, 3.0]], [[0.1, 0.2], [-0.3, 0.4]]):
+        p.grad = Tensor(np.array(g))
+        grad_array = p.grad.data
+        opt.step()
+        np.testing.assert_array_equal(grad_array, g)  # the gradient is never written to
+    assert p.data is data and p.is_leaf and p.op is None and p.requires_grad
+    assert not np.array_equal(p.data, [[0.5, -1.0], [2.0, 0.25]])
+    # a parameter without a gradient is skipped: not moved, not decayed
+    np.testing.assert_array_equal(skipped.data, [1.0, 2.0])
+    for key, value in opt.state[p].items():
+        if isinstance(value, np.ndarray):
+            assert not np.shares_memory(value, p.grad.data), key
+    if name != "Adagrad":  # Adagrad's constructor creates all state, as in PyTorch
+        assert skipped not in opt.state
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_float32_parameters_stay_float32(name):
+    p = Tensor(np.array([1.0, -2.0], dtype=np.float32), requires_grad=True)
+    opt = OPTIMIZERS[name]([p], lr=0.1, weight_decay=0.1)
+    for _ in range(2):
+        p.grad = Tensor(np.array([0.5, 1.0], dtype=np.float32))
+        opt.step()
+    assert p.dtype == np.float32
+    for value in opt.state[p].values():
+        if isinstance(value, np.ndarray):
+            assert value.dtype == np.float32
+
+
+@given(
+    p0=tst.arrays(shape=(3,), min_magnitude=1e-6),  # no tiny values: they underflow
+    grads=st.lists(tst.arrays(shape=(3,), min_magnitude=1e-6), min_size=1, max_size=4),
+    lr=st.one_of(st.just(0.0), st.floats(1e-4, 1.0)),
+)
+def test_sgd_without_options_is_p_minus_lr_g(p0, grads, lr):
+    trajectory, _ = run_fixed_grads(optim.SGD, p0, grads, lr=lr)
+    expected = np.array(p0, dtype=np.float64)
+    for g, p in zip(grads, trajectory, strict=True):
+        expected = expected - lr * g
+        np.testing.assert_allclose(p, expected, rtol=1e-12, atol=1e-12)
+
+
+# ------------------------------------------------------------------- param groups
+
+
+def test_param_groups_have_their_own_options():
+    a = Tensor(np.array([1.0]), requires_grad=True)
+    b = Tensor(np.array([1.0]), requires_grad=True)
+    opt = optim.SGD([{"params": [a]}, {"params": b, "lr": 0.5, "momentum": 0.9}], lr=0.1)
+    assert [g["lr"] for g in opt.param_groups] == [0.1, 0.5]
+    assert opt.param_groups[0]["momentum"] == 0 and opt.param_groups[1]["momentum"] == 0.9
+    assert opt.param_groups[1]["params"][0] is b  # a lone tensor becomes a list
+    for _ in range(2):
+        a.grad, b.grad = Tensor(np.array([1.0])), Tensor(np.array([1.0]))
+        opt.step()
+    np.testing.assert_allclose(a.data, [0.8])
+    np.testing.assert_allclose(b.data, [1.0 - 0.5 - 0.5 * 1.9])
+    # changing a group's lr takes effect at the next step (what schedulers do)
+    opt.param_groups[0]["lr"] = 1.0
+    a.grad = Tensor(np.array([1.0]))
+    b.grad = None
+    opt.step()
+    np.testing.assert_allclose(a.data, [-0.2])
+
+
+def test_add_param_group():
+    a = Tensor(np.array([1.0]), requires_grad=True)
+    b = Tensor(np.array([2.0]), requires_grad=True)
+    opt = optim.Adam([a], lr=0.1)
+    group = {"params": [b], "betas": (0.5, 0.6)}
+    opt.add_param_group(group)
+    assert sorted(group) == ["betas", "params"]  # the caller's dict isn't changed
+    assert len(opt.param_groups) == 2
+    assert opt.param_groups[1]["lr"] == 0.1 and opt.param_groups[1]["betas"] == (0.5, 0.6)
+    with pytest.raises(ValueError, match="more than one parameter group"):
+        opt.add_param_group({"params": [a]})
+    with pytest.raises(ValueError, match=r"Adam: Invalid beta parameter at index 1: 1\.5"):
+        opt.add_param_group({"params": [Tensor([1.0])], "betas": (0.5, 1.5)})
+    with pytest.raises(ValueError, match="Invalid learning rate: -1"):
+        opt.add_param_group({"params": [Tensor([1.0])], "lr": -1})
+    with pytest.raises(TypeError, match="must be a dict"):
+        opt.add_param_group([Tensor([1.0])])
+    with pytest.raises(ValueError, match="no 'params'"):
+        opt.add_param_group({"lr": 0.1})
+    assert len(opt.param_groups) == 2
+
+
+def test_named_parameters_keep_their_names():
+    w, b = Tensor(np.ones((2, 2)), requires_grad=True), Tensor(np.zeros(2), requires_grad=True)
+    opt = optim.SGD([("fc.weight", w), ("fc.bias", b)], lr=0.1)
+    params = opt.param_groups[0]["params"]
+    assert len(params) == 2 and params[0] is w and params[1] is b
+    assert opt.param_groups[0]["param_names"] == ["fc.weight", "fc.bias"]
+    assert opt.state_dict()["param_groups"][0]["param_names"] == ["fc.weight", "fc.bias"]
+    with pytest.raises(ValueError, match="with or without names"):
+        optim.SGD([("w", w), b])
+
+
+def test_bad_params():
+    t = Tensor(np.array([1.0]), requires_grad=True)
+    with pytest.raises(TypeError, match="iterable of Tensors or dicts, but got a Tensor"):
+        optim.SGD(t)
+    with pytest.raises(ValueError, match="empty parameter list"):
+        optim.Adam([])
+    with pytest.raises(TypeError, match=r"params\[1\] is ndarray"):
+        optim.SGD([t, np.ones(2)])
+    with pytest.raises(ValueError, match="non-leaf Tensor.*op 'mul'"):
+        optim.SGD([t * 2])
+    with pytest.raises(ValueError, match="same tensor more than once"):
+        optim.SGD([t, t])
+    with pytest.raises(TypeError, match="ordered collections"):
+        optim.SGD({t})
+    with pytest.raises(TypeError, match="single dict"):
+        optim.SGD({"params": [t]})
+
+
+def test_gradient_shape_mismatch_is_reported():
+    p = Tensor(np.zeros((2, 3)), requires_grad=True)
+    opt = optim.SGD([p])
+    p.grad = Tensor(np.zeros((3, 2)))
+    with pytest.raises(ValueError, match=r"shape \(2, 3\) has a gradient of shape \(3, 2\)"):
+        opt.step()
+
+
+# ------------------------------------------------------------------ validation
+
+
+@pytest.mark.parametrize(
+    "cls, kwargs, message",
+    [
+        (optim.SGD, {"lr": -1}, "SGD: Invalid learning rate: -1"),
+        (optim.SGD, {"lr": float("nan")}, "Invalid learning rate: nan"),
+        (optim.SGD, {"momentum": -0.5}, "Invalid momentum value: -0.5"),
+        (optim.SGD, {"weight_decay": -1e-3}, "Invalid weight_decay value: -0.001"),
+        (optim.SGD, {"nesterov": True}, "Nesterov momentum requires a momentum and zero"),
+        (optim.SGD, {"nesterov": True, "momentum": 0.9, "dampening": 0.1}, "zero dampening"),
+        (optim.Adam, {"lr": -1}, "Adam: Invalid learning rate: -1"),
+        (optim.Adam, {"eps": -1e-8}, "Invalid epsilon value: -1e-08"),
+        (optim.Adam, {"betas": (1.0, 0.999)}, "Invalid beta parameter at index 0: 1.0"),
+        (optim.Adam, {"betas": (0.9, -0.1)}, "Invalid beta parameter at index 1: -0.1"),
+        (optim.Adam, {"betas": 0.9}, "betas must be a pair"),
+        (optim.Adam, {"weight_decay": -1}, "Invalid weight_decay value: -1"),
+        (optim.AdamW, {"lr": -0.1}, "AdamW: Invalid learning rate: -0.1"),
+        (optim.AdamW, {"betas": (0.9, 1.0)}, "Invalid beta parameter at index 1: 1.0"),
+        (optim.RMSprop, {"lr": -1}, "RMSprop: Invalid learning rate: -1"),
+        (optim.RMSprop, {"alpha": -0.5}, "Invalid alpha value: -0.5"),
+        (optim.RMSprop, {"eps": -1}, "Invalid epsilon value: -1"),
+        (optim.RMSprop, {"momentum": -1}, "Invalid momentum value: -1"),
+        (optim.RMSprop, {"weight_decay": -1}, "Invalid weight_decay value: -1"),
+        (optim.Adagrad, {"lr": -1}, "Adagrad: Invalid learning rate: -1"),
+        (optim.Adagrad, {"lr_decay": -1}, "Invalid lr_decay value: -1"),
+        (optim.Adagrad, {"initial_accumulator_value": -1}, "Invalid initial_accumulator_value"),
+        (optim.Adagrad, {"eps": -1}, "Invalid epsilon value: -1"),
+        (optim.Adagrad, {"weight_decay": -1}, "Invalid weight_decay value: -1"),
+    ],
+)
+def test_invalid_hyperparameters(cls, kwargs, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        cls([Tensor(np.array([1.0]), requires_grad=True)], **kwargs)
+
+
+def test_non_numeric_hyperparameter():
+    with pytest.raises(TypeError, match="Invalid learning rate: '0.1'"):
+        optim.SGD([Tensor([1.0])], lr="0.1")
+
+
+# ------------------------------------------------------------- zero_grad, closure
+
+
+def test_zero_grad():
+    a = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    b = Tensor(np.array([3.0]), requires_grad=True)
+    opt = optim.SGD([a, b], lr=0.1)
+    (a * a).sum().backward()
+    opt.zero_grad()
+    assert a.grad is None and b.grad is None  # set_to_none=True is the default
+    (a * a).sum().backward()
+    grad = a.grad
+    opt.zero_grad(set_to_none=False)
+    assert a.grad is grad  # same tensor, zeroed in place
+    np.testing.assert_array_equal(a.grad.data, [0.0, 0.0])
+    assert b.grad is None
+    opt.step()  # a zero gradient is a step like any other: SGD doesn't move
+    np.testing.assert_array_equal(a.data, [1.0, 2.0])
+
+
+def test_step_with_closure_returns_its_loss():
+    x = Tensor(np.array([3.0]), requires_grad=True)
+    opt = optim.SGD([x], lr=0.25)
+    calls = []
+
+    def closure():
+        opt.zero_grad()
+        loss = (x * x).sum()
+        loss.backward()
+        calls.append(loss.item())
+        return loss
+
+    loss = opt.step(closure)
+    assert calls == [9.0] and loss.item() == 9.0
+    np.testing.assert_allclose(x.data, [3.0 - 0.25 * 6.0])
+    assert opt.step() is None
+
+
+def test_training_with_autograd_minimizes_a_quadratic():
+    # A real loop: loss.backward() fills .grad, step() moves the parameters.
+    target = np.array([1.0, -2.0, 0.5])
+    for cls, kwargs in [(optim.SGD, {"lr": 0.1, "momentum": 0.9}), (optim.Adam, {"lr": 0.1}),
+                        (optim.RMSprop, {"lr": 0.01}), (optim.Adagrad, {"lr": 0.5})]:
+        x = Tensor(np.zeros(3), requires_grad=True)
+        opt = cls([x], **kwargs)
+        for _ in range(300):
+            opt.zero_grad()
+            ((x - target) ** 2).sum().backward()
+            opt.step()
+        np.testing.assert_allclose(x.data, target, atol=1e-2, err_msg=cls.__name__)
+
+
+def test_repr():
+    text = repr(optim.SGD([Tensor([1.0])], lr=0.5, momentum=0.9))
+    assert text.startswith("SGD (\nParameter Group 0\n") and "    lr: 0.5\n" in text
+
+
+# ------------------------------------------------------------------ state dict
+
+
+def rosenbrock_grad(x: np.ndarray) -> np.ndarray:
+    """Gradient of sum(100 (x[i+1] - x[i]²)² + (1 - x[i])²), an objective of our own."""
+    g = np.zeros_like(x)
+    g[:-1] += -400 * x[:-1] * (x[1:] - x[:-1] ** 2) - 2 * (1 - x[:-1])
+    g[1:] += 200 * (x[1:] - x[:-1] ** 2)
+    return g
+
+
+def make_rosenbrock_problem(name, kwargs):
+    """Two parameter groups over a 4-d and a 2-d Rosenbrock valley, and a step function."""
+    a = Tensor(np.array([-1.2, 1.0, -0.5, 0.3]), requires_grad=True)
+    b = Tensor(np.array([[0.8], [1.3]]), requires_grad=True)
+    frozen = Tensor(np.array([5.0]), requires_grad=True)  # never gets a gradient
+    scale = 1e-3 if name == "SGD" else 1.0  # keep plain SGD from diverging
+    if kwargs.get("maximize"):
+        scale = -scale  # maximize -rosenbrock (maximizing rosenbrock itself diverges)
+    opt = OPTIMIZERS[name]([{"params": [a, frozen]}, {"params": [b], "lr": kwargs["lr"] / 2}],
+                           **kwargs)
+
+    def step():
+        opt.zero_grad()
+        a.grad = Tensor(scale * rosenbrock_grad(a.data))
+        b.grad = Tensor(scale * rosenbrock_grad(b.data.ravel()).reshape(2, 1))
+        opt.step()
+
+    return (a, b, frozen), opt, step
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=_config_id)
+def test_state_dict_round_trip_and_resume_gives_identical_trajectory(config):
+    name, kwargs = config
+    params, opt, step = make_rosenbrock_problem(name, kwargs)
+    for _ in range(5):
+        step()
+    saved = opt.state_dict()
+    saved_params = [p.data.copy() for p in params]
+
+    for _ in range(7):  # the original run goes on
+        step()
+    # a fresh optimizer (with other defaults, to be overwritten) resumes from the checkpoint
+    params2, opt2, step2 = make_rosenbrock_problem(name, dict(kwargs, lr=kwargs["lr"] * 3))
+    for p, data in zip(params2, saved_params, strict=True):
+        p.data[...] = data
+    opt2.load_state_dict(saved)
+    assert_state_dicts_equal(opt2.state_dict(), saved)
+    for _ in range(7):
+        step2()
+    for p, q in zip(params, params2, strict=True):
+        np.testing.assert_array_equal(p.data, q.data)
+    assert_state_dicts_equal(opt.state_dict(), opt2.state_dict())
+
+
+def assert_state_dicts_equal(a, b):
+    assert a["param_groups"] == b["param_groups"]
+    assert a["state"].keys() == b["state"].keys()
+    for index in a["state"]:
+        sa, sb = a["state"][index], b["state"][index]
+        assert sa.keys() == sb.keys()
+        for key in sa:
+            np.testing.assert_array_equal(sa[key], sb[key])
+            assert type(sa[key]) is type(sb[key])
+
+
+def test_checkpoint_through_tl_save_and_load(tmp_path):
+    import tinygrad_lab as tl
+
+    (a, b, frozen), opt, step = make_rosenbrock_problem("Adam", {"lr": 0.05, "amsgrad": True})
+    scheduler = optim.lr_scheduler.MultiStepLR(opt, milestones=[3, 6, 6], gamma=0.5)
+    for _ in range(4):
+        step()
+        scheduler.step()
+    path = tmp_path / "checkpoint.npz"
+    tl.save({"params": [p.data for p in (a, b, frozen)], "optimizer": opt.state_dict(),
+             "scheduler": scheduler.state_dict()}, path)
+    for _ in range(5):
+        step()
+        scheduler.step()
+
+    checkpoint = tl.load(path)
+    (a2, b2, frozen2), opt2, step2 = make_rosenbrock_problem("Adam", {"lr": 1.0})
+    scheduler2 = optim.lr_scheduler.MultiStepLR(opt2, milestones=[1])
+    for p, data in zip((a2, b2, frozen2), checkpoint["params"], strict=True):
+        p.data[...] = data
+    opt2.load_state_dict(checkpoint["optimizer"])
+    scheduler2.load_state_dict(checkpoint["scheduler"])
+    for _ in range(5):
+        step2()
+        scheduler2.step()
+    for p, q in zip((a, b, frozen), (a2, b2, frozen2), strict=True):
+        np.testing.assert_array_equal(p.data, q.data)
+    assert scheduler2.get_last_lr() == scheduler.get_last_lr()
+
+
+def test_a_custom_optimizer_implements_update():
+    class SignSGD(optim.Optimizer):
+        def __init__(self, params, lr=0.01):
+            super().__init__(params, {"lr": lr})
+
+        def _update(self, param, grad, state, group):
+            param -= group["lr"] * np.sign(grad)
+
+    p = Tensor(np.array([1.0, 1.0]), requires_grad=True)
+    opt = SignSGD([p], lr=0.5)
+    p.grad = Tensor(np.array([3.0, -0.1]))
+    opt.step()
+    np.testing.assert_array_equal(p.data, [0.5, 1.5])
+
+
+def test_state_dict_layout_and_copies():
+    (a, b, frozen), opt, step = make_rosenbrock_problem("Adam", {"lr": 0.1, "amsgrad": True})
+    step()
+    sd = opt.state_dict()
+    assert set(sd) == {"state", "param_groups"}
+    assert [g["params"] for g in sd["param_groups"]] == [[0, 1], [2]]
+    assert sd["param_groups"][1]["lr"] == 0.05 and sd["param_groups"][0]["betas"] == (0.9, 0.999)
+    assert set(sd["state"]) == {0, 2}  # the frozen parameter (index 1) has no state
+    assert sorted(sd["state"][0]) == ["exp_avg", "exp_avg_sq", "max_exp_avg_sq", "step"]
+    assert sd["state"][0]["step"] == 1 and isinstance(sd["state"][0]["step"], int)
+    # arrays are copies: changing the dict or the optimizer later doesn't touch the other
+    assert not np.shares_memory(sd["state"][0]["exp_avg"], opt.state[a]["exp_avg"])
+    before = sd["state"][0]["exp_avg"].copy()
+    step()
+    np.testing.assert_array_equal(sd["state"][0]["exp_avg"], before)
+    sd["param_groups"][0]["lr"] = 123.0
+    assert opt.param_groups[0]["lr"] == 0.1
+    opt.load_state_dict(sd)
+    sd["state"][0]["exp_avg"][...] = 7.0
+    assert not np.any(opt.state[a]["exp_avg"] == 7.0)
+    assert opt.param_groups[0]["lr"] == 123.0 and opt.param_groups[0]["params"][0] is a
+
+
+def test_load_state_dict_casts_to_parameter_dtype_and_accepts_array_step():
+    p = Tensor(np.array([1.0, 2.0], dtype=np.float32), requires_grad=True)
+    opt = optim.Adam([p])
+    sd = {
+        "state": {0: {"step": np.array(3.0), "exp_avg": np.array([0.1, 0.2]),
+                      "exp_avg_sq": np.array([0.01, 0.04])}},
+        "param_groups": [dict(opt.state_dict()["param_groups"][0])],
+    }
+    opt.load_state_dict(sd)
+    assert opt.state[p]["step"] == 3 and isinstance(opt.state[p]["step"], int)
+    assert opt.state[p]["exp_avg"].dtype == np.float32
+
+
+def _checkpoint():
+    (a, b, _), opt, step = make_rosenbrock_problem("SGD", {"lr": 0.1, "momentum": 0.9})
+    step()
+    return opt, opt.state_dict()
+
+
+@pytest.mark.parametrize(
+    "corrupt, message",
+    [
+        (lambda sd: sd["param_groups"].pop(), "has 1 parameter group.*the optimizer has 2"),
+        (lambda sd: sd["param_groups"][0]["params"].pop(), "group 0 has 1 parameters.* has 2"),
+        (lambda sd: sd["state"][2].update(momentum_buffer=np.zeros(3)),
+         r"'momentum_buffer' of parameter 2 has shape \(3,\).*shape \(2, 1\)"),
+        (lambda sd: sd["state"].update({7: {}}), "index 7, which no group lists"),
+        (lambda sd: sd["param_groups"][1].pop("momentum"), r"lacks the options \['momentum'\]"),
+        (lambda sd: sd["param_groups"][1].update(lr=-1.0), "Invalid learning rate: -1.0"),
+        (lambda sd: sd["param_groups"][1].update(params=[0]), "index 0 appears twice"),
+        (lambda sd: sd.pop("state"), "expected a dict with 'state' and 'param_groups'"),
+    ],
+)
+def test_bad_state_dict_is_rejected_and_changes_nothing(corrupt, message):
+    opt, sd = _checkpoint()
+    before = opt.state_dict()
+    corrupt(sd)
+    with pytest.raises(ValueError, match=message):
+        opt.load_state_dict(sd)
+    assert_state_dicts_equal(opt.state_dict(), before)
+
+
+def test_state_dict_from_another_optimizer_is_rejected():
+    (a, b, frozen), opt, step = make_rosenbrock_problem("Adam", {"lr": 0.1})
+    sgd = optim.SGD([{"params": [a, frozen]}, {"params": [b]}], momentum=0.9)
+    with pytest.raises(ValueError, match=r"lacks the options \['amsgrad', 'betas'"):
+        opt.load_state_dict(sgd.state_dict())
+
+
+def test_bad_step_in_state_dict():
+    p = Tensor(np.array([1.0]), requires_grad=True)
+    opt = optim.Adam([p])
+    p.grad = Tensor(np.array([1.0]))
+    opt.step()
+    sd = opt.state_dict()
+    sd["state"][0]["step"] = 1.5
+    with pytest.raises(ValueError, match="'step' of parameter 0 must be a whole number"):
+        opt.load_state_dict(sd)
+    assert opt.state[p]["step"] == 1
+
+
+# ----------------------------------------------------------------- against torch
+
+MLP_SHAPES = [(2, 4), (4,), (4, 4), (4,), (4, 1), (1,)]
+
+
+@pytest.fixture
+def torch():
+    """torch, when installed (the tests using it are skipped otherwise), on one thread:
+    on tensors this small, threads only add synchronisation cost."""
+    torch = pytest.importorskip("torch")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield torch
+    torch.set_num_threads(threads)
+
+
+def mlp_problem():
+    """A 2-4-4-1 sigmoid MLP's initial float64 weights and an XOR-like data set."""
+    rng = np.random.default_rng(2024)
+    X = rng.uniform(-1, 1, size=(21, 2))
+    y = (X[:, :1] * X[:, 1:] > 0).astype(np.float64)
+    weights = [rng.normal(scale=0.8, size=shape) for shape in MLP_SHAPES]
+    return X, y, weights
+
+
+def train_ours(name, kwargs, groups, X, y, weights, steps):
+    params = [Tensor(w, requires_grad=True) for w in weights]
+    X, y = Tensor(X), Tensor(y)
+    opt = OPTIMIZERS[name](groups(params), **kwargs)
+    losses = []
+    for _ in range(steps):
+        opt.zero_grad()
+        W1, b1, W2, b2, W3, b3 = params
+        h = (X @ W1 + b1).sigmoid()
+        h = (h @ W2 + b2).sigmoid()
+        loss = ((h @ W3 + b3).sigmoid() - y).pow(2).mean()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return [p.data for p in params], losses, opt
+
+
+def train_torch(torch, name, kwargs, groups, X, y, weights, steps):
+    params = [torch.tensor(w, dtype=torch.float64, requires_grad=True) for w in weights]
+    X, y = torch.tensor(X), torch.tensor(y)
+    # foreach=False: the single-tensor ("for-loop") implementation we replicate
+    opt = getattr(torch.optim, name)(groups(params), foreach=False, **kwargs)
+    losses = []
+    for _ in range(steps):
+        opt.zero_grad()
+        W1, b1, W2, b2, W3, b3 = params
+        h = torch.sigmoid(X @ W1 + b1)
+        h = torch.sigmoid(h @ W2 + b2)
+        loss = (torch.sigmoid(h @ W3 + b3) - y).pow(2).mean()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return [p.detach().numpy() for p in params], losses, opt
+
+
+def one_group(params):
+    return params
+
+
+def two_groups(params):
+    """First layer in its own group with a different lr (and momentum for SGD/RMSprop)."""
+    return [{"params": params[:2], "lr": 0.02}, {"params": params[2:]}]
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=_config_id)
+def test_fifty_steps_match_torch(config, record_property, torch):
+    name, kwargs = config
+    X, y, weights = mlp_problem()
+    ours, our_losses, _ = train_ours(name, kwargs, one_group, X, y, weights, 50)
+    theirs, their_losses, _ = train_torch(torch, name, kwargs, one_group, X, y, weights, 50)
+    diff = max(float(np.max(np.abs(a - b))) for a, b in zip(ours, theirs, strict=True))
+    moved = max(float(np.max(np.abs(a - w))) for a, w in zip(ours, weights, strict=True))
+    record_property("max_abs_param_diff", diff)
+    print(f"{_config_id(config)}: max |param - torch param| after 50 steps = {diff:.3e}")
+    assert moved > 1e-2  # the comparison means something: the weights did move
+    assert diff < 1e-8
+    np.testing.assert_allclose(our_losses, their_losses, rtol=1e-8)
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_param_groups_match_torch(name, record_property, torch):
+    kwargs = {"lr": 0.1}
+    X, y, weights = mlp_problem()
+    ours, _, opt = train_ours(name, kwargs, two_groups, X, y, weights, 50)
+    theirs, _, topt = train_torch(torch, name, kwargs, two_groups, X, y, weights, 50)
+    diff = max(float(np.max(np.abs(a - b))) for a, b in zip(ours, theirs, strict=True))
+    record_property("max_abs_param_diff", diff)
+    print(f"{name} with two param groups: max |param - torch param| = {diff:.3e}")
+    assert diff < 1e-8
+    # the state dicts hold the same entries (torch's 'step' is a tensor, ours an int)
+    sd, tsd = opt.state_dict(), topt.state_dict()
+    assert sd["state"].keys() == {k for k, v in tsd["state"].items() if v}
+    for index, entries in sd["state"].items():
+        assert entries.keys() == tsd["state"][index].keys()
+        for key, value in entries.items():
+            np.testing.assert_allclose(value, np.asarray(tsd["state"][index][key]), atol=1e-8)
+    torch_only = {"foreach", "differentiable", "fused", "capturable"}
+    for group, tgroup in zip(sd["param_groups"], tsd["param_groups"], strict=True):
+        assert group == {k: v for k, v in tgroup.items() if k not in torch_only}

@@ -1,0 +1,396 @@
+"""Layers: Linear, Conv1d, pools, Flatten, Dropout, Identity and the activation modules.
+
+Constructor arguments, parameter shapes, default inits and reprs are PyTorch's, so a
+model written for PyTorch ports line by line and its ``state_dict`` moves unchanged.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ..tensor import Tensor, get_default_dtype
+from . import functional as F
+from . import init
+from .module import Module, Parameter
+
+__all__ = [
+    "ELU",
+    "GELU",
+    "AvgPool1d",
+    "Conv1d",
+    "Dropout",
+    "Flatten",
+    "Identity",
+    "LeakyReLU",
+    "Linear",
+    "LogSoftmax",
+    "MaxPool1d",
+    "ReLU",
+    "Sigmoid",
+    "Softmax",
+    "Tanh",
+]
+
+
+def _positive_int(layer: str, name: str, value: Any, minimum: int = 1) -> int:
+    if isinstance(value, (tuple, list)) and len(value) == 1:
+        value = value[0]  # PyTorch accepts (k,) for 1-D layers
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{layer}: {name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _float_dtype(layer: str, dtype: Any) -> np.dtype:
+    dtype = get_default_dtype() if dtype is None else np.dtype(dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"{layer}: dtype must be a float dtype, got {dtype}")
+    return dtype
+
+
+class Identity(Module):
+    """Return the input unchanged (a placeholder, e.g. for a removed layer)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__()  # arguments are accepted and ignored, as in PyTorch
+
+    def forward(self, x: Any) -> Any:
+        return x
+
+
+class Linear(Module):
+    """``y = x @ weight.T + bias``.
+
+    Parameters
+    ----------
+    in_features, out_features : int
+    bias : bool
+        Learn an additive bias (``self.bias`` is None otherwise).
+    dtype : float dtype, optional
+        The parameters' dtype (default: :func:`tinygrad_lab.get_default_dtype`).
+
+    Attributes
+    ----------
+    weight : Parameter, shape (out_features, in_features)
+        Initialised like PyTorch: ``kaiming_uniform_(a=sqrt(5))``, i.e.
+        U(-1/sqrt(in_features), 1/sqrt(in_features)).
+    bias : Parameter, shape (out_features,)
+        U(-1/sqrt(in_features), 1/sqrt(in_features)).
+    """
+
+    def __init__(
+        self, in_features: int, out_features: int, bias: bool = True, dtype: Any = None
+    ) -> None:
+        super().__init__()
+        self.in_features = _positive_int("Linear", "in_features", in_features, 0)
+        self.out_features = _positive_int("Linear", "out_features", out_features, 0)
+        dtype = _float_dtype("Linear", dtype)
+        self.weight = Parameter(np.empty((self.out_features, self.in_features), dtype=dtype))
+        if bias:
+            self.bias = Parameter(np.empty(self.out_features, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Draw new initial values (PyTorch's defaults) from the framework generator."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in = self.in_features
+            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.linear(x, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"bias={self.bias is not None}"
+        )
+
+
+class Conv1d(Module):
+    """1-D convolution over ``(N, C_in, L)`` inputs, PyTorch's ``nn.Conv1d``.
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+        Both divisible by ``groups``.
+    kernel_size, stride, dilation : int
+    padding : int or 'valid' or 'same'
+        Zeros added at both ends; ``'same'`` keeps the length (stride 1 only; when the
+        total padding is odd the extra zero goes on the right, as in PyTorch).
+    groups : int
+        Split the channels into ``groups`` independent convolutions.
+    bias : bool
+    dtype : float dtype, optional
+
+    Attributes
+    ----------
+    weight : Parameter, shape (out_channels, in_channels // groups, kernel_size)
+    bias : Parameter, shape (out_channels,)
+        Both U(-1/sqrt(fan_in), 1/sqrt(fan_in)), ``fan_in = in_channels // groups *
+        kernel_size``, as in PyTorch.
+    """
+
+    def __init__(
+        self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1,
+        padding: int | str = 0, dilation: int = 1, groups: int = 1, bias: bool = True,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__()
+        name = "Conv1d"
+        self.in_channels = _positive_int(name, "in_channels", in_channels)
+        self.out_channels = _positive_int(name, "out_channels", out_channels)
+        k = _positive_int(name, "kernel_size", kernel_size)
+        s = _positive_int(name, "stride", stride)
+        d = _positive_int(name, "dilation", dilation)
+        self.groups = _positive_int(name, "groups", groups)
+        if self.in_channels % self.groups or self.out_channels % self.groups:
+            raise ValueError(
+                f"Conv1d: in_channels ({self.in_channels}) and out_channels "
+                f"({self.out_channels}) must both be divisible by groups ({self.groups})"
+            )
+        if isinstance(padding, str):
+            if padding not in ("valid", "same"):
+                raise ValueError(
+                    f"Conv1d: padding must be an int, 'valid' or 'same', got {padding!r}"
+                )
+            if padding == "same" and s != 1:
+                raise ValueError(f"Conv1d: padding='same' needs stride 1, got stride {s}")
+            self.padding: tuple[int] | str = padding
+        else:
+            self.padding = (_positive_int(name, "padding", padding, 0),)
+        self.kernel_size = (k,)
+        self.stride = (s,)
+        self.dilation = (d,)
+        dtype = _float_dtype(name, dtype)
+        shape = (self.out_channels, self.in_channels // self.groups, k)
+        self.weight = Parameter(np.empty(shape, dtype=dtype))
+        if bias:
+            self.bias = Parameter(np.empty(self.out_channels, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Draw new initial values (PyTorch's defaults) from the framework generator."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
+            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, x: Tensor) -> Tensor:
+        padding = self.padding if isinstance(self.padding, str) else self.padding[0]
+        return F.conv1d(
+            x, self.weight, self.bias, self.stride[0], padding, self.dilation[0], self.groups
+        )
+
+    def extra_repr(self) -> str:
+        s = (
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+            f"stride={self.stride}"
+        )
+        if self.padding != (0,):
+            s += f", padding={self.padding}"
+        if self.dilation != (1,):
+            s += f", dilation={self.dilation}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        return s
+
+
+class MaxPool1d(Module):
+    """Maximum over windows of ``kernel_size`` along the last axis of ``(N, C, L)``.
+
+    ``stride`` defaults to ``kernel_size``; ``padding`` adds -inf at both ends. With
+    ``return_indices`` it returns ``(values, positions of the maxima)``.
+    """
+
+    def __init__(
+        self, kernel_size: int, stride: int | None = None, padding: int = 0,
+        dilation: int = 1, return_indices: bool = False, ceil_mode: bool = False,
+    ) -> None:
+        super().__init__()
+        self.return_indices = bool(return_indices)
+        self.kernel_size = _positive_int("MaxPool1d", "kernel_size", kernel_size)
+        self.stride = (
+            self.kernel_size if stride is None else _positive_int("MaxPool1d", "stride", stride)
+        )
+        self.padding = _positive_int("MaxPool1d", "padding", padding, 0)
+        self.dilation = _positive_int("MaxPool1d", "dilation", dilation)
+        self.ceil_mode = bool(ceil_mode)
+
+    def forward(self, x: Tensor) -> Any:
+        return F.max_pool1d(
+            x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
+            self.return_indices,
+        )
+
+    def extra_repr(self) -> str:
+        return (
+            f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+            f"dilation={self.dilation}, ceil_mode={self.ceil_mode}"
+        )
+
+
+class AvgPool1d(Module):
+    """Mean over windows of ``kernel_size`` along the last axis of ``(N, C, L)``.
+
+    ``stride`` defaults to ``kernel_size``; ``padding`` adds zeros at both ends, which
+    count in the mean unless ``count_include_pad=False``.
+    """
+
+    def __init__(
+        self, kernel_size: int, stride: int | None = None, padding: int = 0,
+        ceil_mode: bool = False, count_include_pad: bool = True,
+    ) -> None:
+        super().__init__()
+        k = _positive_int("AvgPool1d", "kernel_size", kernel_size)
+        s = k if stride is None else _positive_int("AvgPool1d", "stride", stride)
+        self.kernel_size = (k,)
+        self.stride = (s,)
+        self.padding = (_positive_int("AvgPool1d", "padding", padding, 0),)
+        self.ceil_mode = bool(ceil_mode)
+        self.count_include_pad = bool(count_include_pad)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.avg_pool1d(
+            x, self.kernel_size[0], self.stride[0], self.padding[0], self.ceil_mode,
+            self.count_include_pad,
+        )
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class Flatten(Module):
+    """Flatten axes ``start_dim`` .. ``end_dim`` into one (the batch axis 0 is kept)."""
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
+        super().__init__()
+        self.start_dim = start_dim
+        self.end_dim = end_dim
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F._tensor(x).flatten(self.start_dim, self.end_dim)
+
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Dropout(Module):
+    """Inverted dropout: in training mode zero each element with probability ``p`` and
+    scale the others by ``1 / (1 - p)``; in eval mode return the input unchanged."""
+
+    def __init__(self, p: float = 0.5) -> None:
+        super().__init__()
+        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
+            raise ValueError(f"Dropout: probability has to be between 0 and 1, but got {p!r}")
+        self.p = float(p)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.dropout(x, self.p, self.training)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
+
+
+# ------------------------------------------------------------------------ activations
+
+
+class Sigmoid(Module):
+    """1 / (1 + exp(-x))."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.sigmoid(x)
+
+
+class ReLU(Module):
+    """max(x, 0)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.relu(x)
+
+
+class LeakyReLU(Module):
+    """x where x > 0, else ``negative_slope * x``."""
+
+    def __init__(self, negative_slope: float = 0.01) -> None:
+        super().__init__()
+        self.negative_slope = negative_slope
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.leaky_relu(x, self.negative_slope)
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}"
+
+
+class Tanh(Module):
+    """Hyperbolic tangent."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.tanh(x)
+
+
+class Softmax(Module):
+    """exp(x) / sum(exp(x)) along ``dim``."""
+
+    def __init__(self, dim: int = -1) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.softmax(x, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class LogSoftmax(Module):
+    """log(softmax(x)) along ``dim``, computed stably."""
+
+    def __init__(self, dim: int = -1) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.log_softmax(x, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class GELU(Module):
+    """Gaussian error linear unit, x * Φ(x)."""
+
+    def __init__(self, approximate: str = "none") -> None:
+        super().__init__()
+        self.approximate = approximate
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.gelu(x, self.approximate)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
+
+
+class ELU(Module):
+    """x where x > 0, else ``alpha * (exp(x) - 1)``."""
+
+    def __init__(self, alpha: float = 1.0) -> None:
+        super().__init__()
+        self.alpha = alpha
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.elu(x, self.alpha)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}"

@@ -1,0 +1,108 @@
+"""Adagrad, following PyTorch's single-tensor implementation step by step."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .optimizer import Optimizer, ParamsT, _check_nonnegative
+
+__all__ = ["Adagrad"]
+
+
+class Adagrad(Optimizer):
+    r"""Adagrad, as ``torch.optim.Adagrad``.
+
+    For each parameter :math:`\theta` with gradient :math:`g`, at step :math:`t = 1, 2, ...`:
+
+    .. code-block:: text
+
+        g = -g                                  if maximize
+        g = g + weight_decay * θ                if weight_decay != 0
+        clr = lr / (1 + (t - 1) * lr_decay)
+        s = s + g²                              (s starts at initial_accumulator_value)
+        θ = θ - clr * g / (sqrt(s) + eps)
+
+    Parameters
+    ----------
+    params : iterable of Tensor or dict
+        Parameters or parameter groups (see :class:`Optimizer`).
+    lr : float, optional
+        Learning rate (default 1e-2).
+    lr_decay : float, optional
+        Learning-rate decay (default 0).
+    weight_decay : float, optional
+        L2 penalty (default 0).
+    initial_accumulator_value : float, optional
+        Starting value of the sum of squared gradients (default 0).
+    eps : float, optional
+        Added to the denominator for stability (default 1e-10).
+    maximize : bool, optional
+        Maximize the objective instead of minimizing it.
+
+    Notes
+    -----
+    As in PyTorch, the state (``step`` and ``sum``) of every parameter is created by the
+    constructor; a parameter added later with ``add_param_group`` gets its state at its
+    first step, from its group's ``initial_accumulator_value``.
+    """
+
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float = 1e-2,
+        lr_decay: float = 0,
+        weight_decay: float = 0,
+        initial_accumulator_value: float = 0,
+        eps: float = 1e-10,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        defaults = {
+            "lr": lr,
+            "lr_decay": lr_decay,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "initial_accumulator_value": initial_accumulator_value,
+            "maximize": maximize,
+        }
+        super().__init__(params, defaults)
+        for group in self.param_groups:
+            for p in group["params"]:
+                self._init_state(self.state[p], p.data, group)
+
+    @staticmethod
+    def _init_state(state: dict[str, Any], param: np.ndarray, group: dict[str, Any]) -> None:
+        state["step"] = 0
+        state["sum"] = np.full_like(param, group["initial_accumulator_value"])
+
+    def _check_options(self, options: dict[str, Any]) -> None:
+        _check_nonnegative("Adagrad", "learning rate", options["lr"])
+        _check_nonnegative("Adagrad", "lr_decay value", options["lr_decay"])
+        _check_nonnegative("Adagrad", "weight_decay value", options["weight_decay"])
+        _check_nonnegative(
+            "Adagrad", "initial_accumulator_value value", options["initial_accumulator_value"]
+        )
+        _check_nonnegative("Adagrad", "epsilon value", options["eps"])
+
+    def _update(
+        self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]
+    ) -> None:
+        if not state:
+            self._init_state(state, param, group)
+        state["step"] += 1
+        step = state["step"]
+        if group["maximize"]:
+            grad = -grad
+        if group["weight_decay"] != 0:
+            grad = grad + group["weight_decay"] * param
+
+        clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
+        state_sum = state["sum"]
+        state_sum += grad * grad
+        std = np.sqrt(state_sum)
+        std += group["eps"]
+        update = clr * grad  # PyTorch's addcdiv order: (value * t1) / t2
+        update /= std
+        param -= update

@@ -1,0 +1,196 @@
+"""Adam and AdamW, following PyTorch's single-tensor implementation step by step."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .optimizer import Optimizer, ParamsT, _check_nonnegative
+
+__all__ = ["Adam", "AdamW"]
+
+
+def _lerp_(start: np.ndarray, end: np.ndarray, weight: float) -> None:
+    """``start += weight * (end - start)`` in place, in PyTorch's two-sided form.
+
+    ``torch.lerp`` switches to ``end - (end - start) * (1 - weight)`` for weights >= 0.5,
+    which rounds differently; following it keeps trajectories bit-close to PyTorch's.
+    """
+    diff = end - start
+    if abs(weight) < 0.5:
+        diff *= weight
+        start += diff
+    else:
+        diff *= 1 - weight
+        np.subtract(end, diff, out=start)
+
+
+class Adam(Optimizer):
+    r"""Adam, as ``torch.optim.Adam`` (with AMSGrad and decoupled weight decay options).
+
+    For each parameter :math:`\theta` with gradient :math:`g`, at step :math:`t = 1, 2, ...`:
+
+    .. code-block:: text
+
+        g = -g                               if maximize
+        θ = θ * (1 - lr * weight_decay)      if decoupled_weight_decay (AdamW)
+        g = g + weight_decay * θ             otherwise, if weight_decay != 0
+        m = β1 m + (1 - β1) g                (first moment)
+        v = β2 v + (1 - β2) g²               (second moment)
+        v_max = max(v_max, v)                if amsgrad (then v_max replaces v below)
+        θ = θ - lr / (1 - β1^t) * m / (sqrt(v) / sqrt(1 - β2^t) + eps)
+
+    Parameters
+    ----------
+    params : iterable of Tensor or dict
+        Parameters or parameter groups (see :class:`Optimizer`).
+    lr : float, optional
+        Learning rate (default 1e-3).
+    betas : (float, float), optional
+        Decay rates of the two moment estimates (default (0.9, 0.999)), each in [0, 1).
+    eps : float, optional
+        Added to the denominator for stability (default 1e-8).
+    weight_decay : float, optional
+        L2 penalty (default 0).
+    amsgrad : bool, optional
+        Use the AMSGrad variant (the running maximum of the second moment).
+    maximize : bool, optional
+        Maximize the objective instead of minimizing it.
+    decoupled_weight_decay : bool, optional
+        Decay the weights directly instead of through the gradient; this is AdamW.
+
+    Examples
+    --------
+    >>> opt = Adam(model.parameters(), lr=1e-2)
+    """
+
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+        decoupled_weight_decay: bool = False,
+    ) -> None:
+        defaults = {
+            "lr": lr,
+            "betas": betas,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "amsgrad": amsgrad,
+            "maximize": maximize,
+            "decoupled_weight_decay": decoupled_weight_decay,
+        }
+        super().__init__(params, defaults)
+
+    def _check_options(self, options: dict[str, Any]) -> None:
+        name = type(self).__name__
+        _check_nonnegative(name, "learning rate", options["lr"])
+        _check_nonnegative(name, "epsilon value", options["eps"])
+        betas = options["betas"]
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise ValueError(f"{name}: betas must be a pair (beta1, beta2), got {betas!r}")
+        for i, beta in enumerate(betas):
+            _check_nonnegative(name, f"beta parameter at index {i}", beta)
+            if not beta < 1.0:
+                raise ValueError(
+                    f"{name}: Invalid beta parameter at index {i}: {beta} (must be < 1)"
+                )
+        _check_nonnegative(name, "weight_decay value", options["weight_decay"])
+
+    def _update(
+        self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]
+    ) -> None:
+        lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]
+        beta1, beta2 = group["betas"]
+        if not state:
+            state["step"] = 0
+            state["exp_avg"] = np.zeros_like(param)
+            state["exp_avg_sq"] = np.zeros_like(param)
+            if group["amsgrad"]:
+                state["max_exp_avg_sq"] = np.zeros_like(param)
+        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+
+        if group["maximize"]:
+            grad = -grad
+        state["step"] += 1
+        step = state["step"]
+        if weight_decay != 0:
+            if group["decoupled_weight_decay"]:
+                param *= 1 - lr * weight_decay
+            else:
+                grad = grad + weight_decay * param
+
+        _lerp_(exp_avg, grad, 1 - beta1)
+        exp_avg_sq *= beta2
+        exp_avg_sq += (1 - beta2) * grad * grad
+
+        bias_correction1 = 1 - beta1**step
+        bias_correction2 = 1 - beta2**step
+        step_size = lr / bias_correction1
+        bias_correction2_sqrt = bias_correction2**0.5
+
+        if group["amsgrad"]:
+            # max_exp_avg_sq is missing when amsgrad was switched on after the first step.
+            max_exp_avg_sq = state.setdefault("max_exp_avg_sq", np.zeros_like(param))
+            np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+            denom = np.sqrt(max_exp_avg_sq)
+        else:
+            denom = np.sqrt(exp_avg_sq)
+        denom /= bias_correction2_sqrt
+        denom += eps
+        update = step_size * exp_avg  # PyTorch's addcdiv order: (value * t1) / t2
+        update /= denom
+        param -= update
+
+
+class AdamW(Adam):
+    r"""AdamW: Adam with decoupled weight decay, as ``torch.optim.AdamW``.
+
+    The weights shrink by ``lr * weight_decay`` of themselves at each step, outside the
+    moment estimates: ``θ = θ * (1 - lr * weight_decay)``, then the Adam update.
+
+    Parameters
+    ----------
+    params : iterable of Tensor or dict
+        Parameters or parameter groups (see :class:`Optimizer`).
+    lr : float, optional
+        Learning rate (default 1e-3).
+    betas : (float, float), optional
+        Decay rates of the two moment estimates (default (0.9, 0.999)).
+    eps : float, optional
+        Added to the denominator for stability (default 1e-8).
+    weight_decay : float, optional
+        Decoupled weight decay (default 1e-2).
+    amsgrad : bool, optional
+        Use the AMSGrad variant.
+    maximize : bool, optional
+        Maximize the objective instead of minimizing it.
+    """
+
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        super().__init__(
+            params,
+            lr,
+            betas,
+            eps,
+            weight_decay,
+            amsgrad,
+            maximize=maximize,
+            decoupled_weight_decay=True,
+        )
