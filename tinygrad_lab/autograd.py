@@ -4,8 +4,8 @@ The engine is deliberately the only clever part of the framework. An op hands it
 closure ``g -> (grad for parent 0, grad for parent 1, ...)``; the engine does the work that
 would otherwise be repeated in every op:
 
-* it orders the graph topologically with an explicit stack (no recursion, so a chain of
-  100,000 ops is fine),
+* it visits the graph in reverse topological order with a heap on creation numbers (no
+  recursion, so a chain of 100,000 ops is fine),
 * it skips parents that need no gradient,
 * it sums a gradient down to its parent's shape when the forward pass broadcast it,
 * it makes sure no two tensors ever share a gradient array (an op may return the same
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from heapq import heappop, heappush
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -158,26 +159,6 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return grad.reshape(shape)
 
 
-def _topological_order(root: Tensor) -> list[Tensor]:
-    """Return the non-leaf tensors behind ``root``, each after everything it depends on."""
-    order: list[Tensor] = []
-    visited: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(root, False)]
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-            continue
-        if id(node) in visited:
-            continue
-        visited.add(id(node))
-        stack.append((node, True))
-        for parent in node._parents:
-            if parent._op is not None and id(parent) not in visited:
-                stack.append((parent, False))
-    return order
-
-
 def _as_array(grad: Any, op: str) -> np.ndarray:
     from .tensor import Tensor
 
@@ -193,38 +174,50 @@ def _as_array(grad: Any, op: str) -> np.ndarray:
         ) from err
 
 
+def _wrap(data: np.ndarray) -> Tensor:
+    """Tensor._wrap; tensor.py puts it here when it is imported (autograd cannot import
+    tensor.py, which imports autograd)."""
+    raise RuntimeError("tinygrad_lab.tensor was not imported")
+
+
+def _accumulate(tensor: Tensor, g: np.ndarray, handed_out: set[int]) -> None:
+    """Add ``g`` to ``tensor.grad``, never sharing an array another tensor holds."""
+    if tensor.grad is None:
+        if g.base is not None or id(g) in handed_out:
+            g = g.copy()
+        handed_out.add(id(g))
+        tensor.grad = _wrap(g)
+    else:
+        tensor.grad = _wrap(tensor.grad.data + g)
+
+
 def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> None:
-    """Propagate ``grad`` (d output / d root) from ``root`` to every leaf that needs it."""
-    from .tensor import Tensor
+    """Propagate ``grad`` (d output / d root) from ``root`` to every leaf that needs it.
 
-    handed_out: set[int] = {id(grad)}  # arrays already owned by some tensor or the caller
-
-    def owned(array: np.ndarray) -> np.ndarray:
-        # A view, or an array that another tensor already holds, must be copied before it
-        # becomes a gradient: otherwise accumulating into one would corrupt the other.
-        if array.base is not None or id(array) in handed_out:
-            array = array.copy()
-        handed_out.add(id(array))
-        return array
-
-    def accumulate(tensor: Tensor, g: np.ndarray) -> None:
-        if tensor.grad is None:
-            tensor.grad = Tensor._wrap(owned(g))
-        else:
-            tensor.grad = Tensor._wrap(tensor.grad.data + g)
+    Order: every op result carries a creation number (``_seq``), and an op's result is
+    always created after its inputs. Taking the pending node with the highest number
+    first (a heap) therefore runs each closure only after every consumer of its result
+    has added its share of the gradient: a reverse topological order in one pass, with
+    no recursion and no separate sorting walk.
+    """
+    # Arrays already owned by a tensor (or the caller's seed). A view, or an array
+    # handed out before, is copied before it becomes a leaf's gradient: otherwise
+    # accumulating into one gradient would corrupt another.
+    handed_out: set[int] = {id(grad)}
 
     if root._op is None:  # backward() on a leaf: its gradient is the seed itself
-        accumulate(root, grad)
+        _accumulate(root, grad, handed_out)
         return
 
-    pending: dict[int, np.ndarray] = {id(root): grad}
+    pending: dict[int, np.ndarray] = {id(root): grad}  # summed gradients not yet used
+    heap: list[tuple[int, Tensor]] = [(-root._seq, root)]
     anomaly = state.anomaly
-    for node in reversed(_topological_order(root)):
-        g = pending.pop(id(node), None)
-        if g is None:  # nothing downstream of this node reached the root
-            continue
+    wrap = _wrap
+    while heap:
+        node = heappop(heap)[1]
+        g = pending.pop(id(node))
         if node._retains_grad:
-            accumulate(node, g)
+            _accumulate(node, g, handed_out)
         backward = node._backward
         if backward is None:
             raise RuntimeError(
@@ -232,37 +225,47 @@ def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> 
                 "freed by the first backward(); pass retain_graph=True to the first call"
             )
         grads = backward(g)
-        if not isinstance(grads, (tuple, list)):
-            grads = (grads,)
+        if not retain_graph:
+            node._backward = None  # frees what the closure captured
+        if type(grads) is not tuple:
+            grads = tuple(grads) if isinstance(grads, list) else (grads,)
         parents = node._parents
         if len(grads) != len(parents):
             raise RuntimeError(
                 f"backward of op '{node._op}' returned {len(grads)} gradients "
                 f"for {len(parents)} inputs"
             )
-        if not retain_graph:
-            node._backward = None
         for parent, pg in zip(parents, grads, strict=True):
             if pg is None or not parent.requires_grad:
                 continue
             if type(pg) is not np.ndarray:
                 pg = _as_array(pg, node._op)
-            shape = parent.data.shape
-            if pg.shape != shape:
+            data = parent.data
+            if pg.shape != data.shape:
                 try:
-                    pg = unbroadcast(pg, shape)
+                    pg = unbroadcast(pg, data.shape)
                 except ValueError as err:
                     raise RuntimeError(
                         f"backward of op '{node._op}' returned a gradient of shape "
-                        f"{pg.shape} for an input of shape {shape}"
+                        f"{pg.shape} for an input of shape {data.shape}"
                     ) from err
-            if pg.dtype != parent.data.dtype:
-                pg = pg.astype(parent.data.dtype)
+            if pg.dtype != data.dtype:
+                pg = pg.astype(data.dtype)
             if anomaly:
                 check_finite(pg, node._op, "backward")
-            if parent._op is None:
-                accumulate(parent, pg)
+            if parent._op is None:  # a leaf (inlined _accumulate: the hot path)
+                if parent.grad is None:
+                    if pg.base is not None or id(pg) in handed_out:
+                        pg = pg.copy()
+                    handed_out.add(id(pg))
+                    parent.grad = wrap(pg)
+                else:
+                    parent.grad = wrap(parent.grad.data + pg)
             else:
                 key = id(parent)
                 previous = pending.get(key)
-                pending[key] = pg if previous is None else previous + pg
+                if previous is None:
+                    pending[key] = pg
+                    heappush(heap, (-parent._seq, parent))
+                else:
+                    pending[key] = previous + pg

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -11,6 +12,10 @@ from . import autograd
 from .autograd import state
 
 _default_dtype: np.dtype = np.dtype(np.float32)
+
+# Op results are numbered as they are made, so a result always outranks its inputs: the
+# backward engine uses this as its topological order.
+_creation_order = itertools.count()
 
 # What an op's backward closure returns: one gradient (or None) per parent.
 BackwardFn = Callable[[np.ndarray], Any]
@@ -99,6 +104,7 @@ class Tensor:
         "_op",
         "_scope",
         "_retains_grad",
+        "_seq",
         "__weakref__",
     )
 
@@ -183,6 +189,7 @@ class Tensor:
                     out._backward = backward
                     out._op = name
                     out._scope = state.scope
+                    out._seq = next(_creation_order)
                     break
         return out
 
@@ -547,6 +554,9 @@ class Tensor:
 
     def log_softmax(self, axis: int = -1) -> Tensor:
         return activation.log_softmax(self, axis)
+
+
+autograd._wrap = Tensor._wrap  # the engine makes gradients without importing this module
 
 
 def as_tensor(value: Any, like: Tensor | None = None) -> Tensor:
