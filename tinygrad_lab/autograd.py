@@ -235,7 +235,7 @@ def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> 
                 f"backward of op '{node._op}' returned {len(grads)} gradients "
                 f"for {len(parents)} inputs"
             )
-        for parent, pg in zip(parents, grads, strict=True):
+        for parent, pg in zip(parents, grads):  # noqa: B905  (lengths checked above)
             if pg is None or not parent.requires_grad:
                 continue
             if type(pg) is not np.ndarray:

@@ -323,7 +323,7 @@ class Tensor:
                     "`gradient`; it can be left out only for a single-element tensor. "
                     "Reduce to a scalar (e.g. .sum() or .mean()) or pass gradient="
                 )
-            seed = np.ones_like(self.data)
+            seed = np.ones(self.data.shape, self.data.dtype)
         else:
             seed = np.array(gradient.data if isinstance(gradient, Tensor) else gradient,
                             dtype=self.data.dtype)
