@@ -212,7 +212,6 @@ def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> 
     pending: dict[int, np.ndarray] = {id(root): grad}  # summed gradients not yet used
     heap: list[tuple[int, Tensor]] = [(-root._seq, root)]
     anomaly = state.anomaly
-    wrap = _wrap
     while heap:
         node = heappop(heap)[1]
         g = pending.pop(id(node))
@@ -253,14 +252,8 @@ def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> 
                 pg = pg.astype(data.dtype)
             if anomaly:
                 check_finite(pg, node._op, "backward")
-            if parent._op is None:  # a leaf (inlined _accumulate: the hot path)
-                if parent.grad is None:
-                    if pg.base is not None or id(pg) in handed_out:
-                        pg = pg.copy()
-                    handed_out.add(id(pg))
-                    parent.grad = wrap(pg)
-                else:
-                    parent.grad = wrap(parent.grad.data + pg)
+            if parent._op is None:  # a leaf
+                _accumulate(parent, pg, handed_out)
             else:
                 key = id(parent)
                 previous = pending.get(key)
