@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	MPLBACKEND=Agg $(PY) examples/two_layer_classifier.py --out docs/lab_run
+	MPLBACKEND=Agg $(PY) examples/two_layer_classifier.py --out runs/lab_demo
 
 test: $(STAMP)
 	$(PY) -m ruff check tinygrad_lab tests examples benchmarks

@@ -3,6 +3,7 @@
 reduction and weighting, PyTorch agreement in float64 where torch is installed, stability
 at |x| = 1000 with warnings as errors, and the error messages."""
 
+import contextlib
 import warnings
 
 import numpy as np
@@ -11,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tinygrad_lab import Tensor
+from tinygrad_lab.ops import loss as loss_module
 from tinygrad_lab.ops.loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -283,6 +285,84 @@ def test_cross_entropy_with_class_probabilities(reduction, eps, weighted, case):
     np.testing.assert_allclose(out.data, reduce(per, reduction), rtol=1e-10, atol=1e-12)
     assert gradcheck(lambda a, b: cross_entropy(a, b, w, reduction, label_smoothing=eps),
                      [leaf(z), leaf(p)])
+
+
+@st.composite
+def counted_labels(draw):
+    """(N, C) logits of either float dtype with labels that all count (the fast path's
+    case), of any integer dtype, and an ignore_index that no label equals."""
+    n, n_classes = draw(st.integers(1, 5)), draw(st.integers(1, 5))
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    z = draw(tst.arrays(dtype=dtype, shape=(n, n_classes), elements=VALUES))
+    labels = np.array(draw(st.lists(st.integers(0, n_classes - 1), min_size=n, max_size=n)),
+                      dtype=draw(st.sampled_from([np.int64, np.int32, np.uint8])))
+    unused = sorted(set(range(n_classes)) - set(labels.tolist()))
+    ignore_index = draw(st.sampled_from([-100, n_classes, *unused]))
+    return z, labels, ignore_index
+
+
+@contextlib.contextmanager
+def general_path_only():
+    """A context in which cross_entropy always takes its general (masked) path."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(loss_module, "_all_counted", lambda *args: False)
+        yield
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@settings(max_examples=20)
+@given(case=counted_labels(), seed=st.integers(0, 2**32 - 1))
+def test_cross_entropy_fast_path_matches_the_general_path(reduction, case, seed):
+    z, labels, ignore_index = case
+    assert loss_module._all_counted(labels, z.shape[1], ignore_index)
+    g = np.random.default_rng(seed).uniform(-2, 2, labels.shape if reduction == "none" else ())
+    g = g.astype(z.dtype)
+    g_before = g.copy()
+
+    def run():
+        x = Tensor(z, requires_grad=True)
+        out = cross_entropy(x, labels, reduction=reduction, ignore_index=ignore_index)
+        out.backward(g)
+        return out, x.grad.data
+
+    out, grad = run()
+    with general_path_only():
+        ref_out, ref_grad = run()
+    np.testing.assert_array_equal(g, g_before)  # the upstream gradient is left alone
+    assert out.dtype == grad.dtype == z.dtype and out.shape == ref_out.shape
+    np.testing.assert_array_equal(out.data, ref_out.data)  # the same sums in the same order
+    # The gradient at the label is (p - 1) * g here, p * g - g there: equal up to rounding.
+    tol = 4 * np.finfo(z.dtype).eps
+    np.testing.assert_allclose(grad, ref_grad, rtol=tol, atol=tol * float(np.abs(g).max()))
+    if z.dtype == np.float64:
+        assert gradcheck(lambda a: cross_entropy(a, labels, reduction=reduction,
+                                                 ignore_index=ignore_index), [leaf(z)])
+
+
+def test_cross_entropy_takes_the_fast_path_only_when_every_label_counts(monkeypatch):
+    calls = []
+    general = loss_module._class_indices
+    monkeypatch.setattr(loss_module, "_class_indices",
+                        lambda *args: calls.append(args) or general(*args))
+    z = np.array([[1.0, 2.0, 3.0], [1.0, 0.0, -1.0], [0.5, 0.5, 0.0]])
+    cross_entropy(Tensor(z), np.array([0, 2, 2]))
+    cross_entropy(Tensor(z), np.array([0, 2, 2]), ignore_index=1)  # no label is 1
+    assert calls == []
+    # Not the fast path: an ignored label (in or out of the class range), weights,
+    # smoothing, a spatial or unbatched input, an empty batch.
+    ref = ref_cross_entropy(z, np.array([1, 2, 1]), None, "mean", ignore_index=1)
+    np.testing.assert_allclose(
+        cross_entropy(Tensor(z), np.array([1, 2, 1]), ignore_index=1).data, ref, rtol=1e-12)
+    cross_entropy(Tensor(z), np.array([0, -100, 2]))
+    cross_entropy(Tensor(z), np.array([0, 2, 2]), weight=np.ones(3))
+    cross_entropy(Tensor(z), np.array([0, 2, 2]), label_smoothing=0.1)
+    cross_entropy(Tensor(z[..., None]), np.array([[0], [2], [2]]))
+    cross_entropy(Tensor(z[0]), np.int64(2))
+    assert np.isnan(cross_entropy(Tensor(np.zeros((0, 3))), np.zeros(0, dtype=np.int64)).item())
+    assert len(calls) == 7
+    # Labels out of range fail the fast path's check and raise in the general path.
+    with pytest.raises(IndexError, match=r"target label 3 is out of range for 3 classes"):
+        cross_entropy(Tensor(z), np.array([0, 3, 1]), ignore_index=3 + 1)
 
 
 def test_cross_entropy_is_stable_at_1000():

@@ -441,6 +441,47 @@ def test_gradient_shape_mismatch_is_reported():
         opt.step()
 
 
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_gradient_shapes_are_checked_before_any_parameter_moves(name):
+    p, q, r = (Tensor(np.ones((2, 3)), requires_grad=True) for _ in range(3))
+    opt = OPTIMIZERS[name]([{"params": [p, q]}, {"params": [r]}], lr=0.1)
+    p.grad, q.grad = Tensor(np.ones((2, 3))), Tensor(np.ones((2, 3)))
+    r.grad = Tensor(np.ones(3))  # would broadcast silently in the update
+    with pytest.raises(ValueError, match=rf"^{name}.step: a parameter of shape \(2, 3\) has "
+                                         r"a gradient of shape \(3,\)"):
+        opt.step()
+    for t in (p, q, r):
+        np.testing.assert_array_equal(t.data, 1.0)
+    assert opt.state_dict()["state"] == {} or name == "Adagrad"
+
+
+def _as_numpy_scalars(kwargs):
+    return {k: tuple(map(np.float64, v)) if k == "betas" else
+            np.float64(v) if isinstance(v, float) else v for k, v in kwargs.items()}
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=_config_id)
+def test_numpy_float64_options_keep_float32_arithmetic(config):
+    # Options like lr = np.logspace(...)[i] are NumPy float64 scalars, which would turn
+    # float32 in-place arithmetic into float64 and round differently.
+    name, kwargs = config
+    rng = np.random.default_rng(3)
+    grads = [rng.normal(size=3).astype(np.float32) for _ in range(3)]
+    trajectories = []
+    for options in (kwargs, _as_numpy_scalars(kwargs)):
+        p = Tensor(np.array([0.5, -1.0, 2.0], dtype=np.float32), requires_grad=True)
+        opt = OPTIMIZERS[name]([p], **options)
+        steps = []
+        for g in grads:
+            p.grad = Tensor(g)
+            opt.step()
+            steps.append(p.data.copy())
+        trajectories.append(steps)
+        assert all(v.dtype == np.float32 for v in opt.state[p].values()
+                   if isinstance(v, np.ndarray))
+    np.testing.assert_array_equal(*trajectories)
+
+
 # ------------------------------------------------------------------ validation
 
 
