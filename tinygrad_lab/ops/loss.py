@@ -307,11 +307,9 @@ def _classes_back(grad: np.ndarray, ndim: int) -> np.ndarray:
     return np.moveaxis(grad, -1, 1) if ndim > 2 else grad
 
 
-def _class_indices(
-    op: str, x: Tensor, t: Tensor, n_classes: int, ignore_index: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Check integer class labels; return them with ignored ones replaced by 0 (so they
-    can index), and the mask of labels that count."""
+def _labels(op: str, x: Tensor, t: Tensor) -> np.ndarray:
+    """Check that ``t`` holds integer class labels shaped like the input without its class
+    axis; return them."""
     expected = x.shape[:1] + x.shape[2:] if x.ndim > 1 else ()
     if t.dtype.kind not in "iu":
         hint = ""
@@ -328,7 +326,22 @@ def _class_indices(
             f"{op}: input shape {x.shape} needs target shape {expected} (the input's shape "
             f"without the class axis), got {t.shape}"
         )
-    labels = t.data
+    return t.data
+
+
+def _all_counted(labels: np.ndarray, n_classes: int, ignore_index: int) -> bool:
+    """Whether every label is a class in ``[0, C)`` and none is ``ignore_index``: the usual
+    case, told with two reductions instead of the masks of :func:`_class_indices`."""
+    if labels.size == 0 or labels.min() < 0 or labels.max() >= n_classes:
+        return False
+    return not (0 <= ignore_index < n_classes and (labels == ignore_index).any())
+
+
+def _class_indices(
+    op: str, labels: np.ndarray, n_classes: int, ignore_index: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Check the range of labels checked by :func:`_labels`; return them with ignored ones
+    replaced by 0 (so they can index), and the mask of labels that count."""
     valid = labels != ignore_index
     out_of_range = valid & ((labels < 0) | (labels >= n_classes))
     if out_of_range.any():
@@ -393,7 +406,7 @@ def nll_loss(
     x = _input(op, input)
     logp, n_classes = _classes_last(op, x)
     t = _target_tensor(target)
-    labels, valid = _class_indices(op, x, t, n_classes, ignore_index)
+    labels, valid = _class_indices(op, _labels(op, x, t), n_classes, ignore_index)
     w = _constant(op, "weight", weight, x, shape=(n_classes,))
     wy = (valid if w is None else w[labels] * valid).astype(x.dtype)
     picked = np.take_along_axis(logp, labels[..., None], axis=-1)[..., 0]
@@ -463,7 +476,10 @@ def cross_entropy(
             )
         return _cross_entropy_probabilities(op, x, t, logp, w, eps, reduction)
 
-    labels, valid = _class_indices(op, x, t, n_classes, ignore_index)
+    labels = _labels(op, x, t)
+    if x.ndim == 2 and w is None and not eps and _all_counted(labels, n_classes, ignore_index):
+        return _cross_entropy_all_counted(op, x, t, logp, labels, reduction)
+    labels, valid = _class_indices(op, labels, n_classes, ignore_index)
     wy = (valid if w is None else w[labels] * valid).astype(x.dtype)
     picked = np.take_along_axis(logp, labels[..., None], axis=-1)[..., 0]
     per_sample = -(1 - eps) * wy * picked
@@ -486,6 +502,26 @@ def cross_entropy(
         at_label = np.take_along_axis(grad, labels[..., None], axis=-1)
         np.put_along_axis(grad, labels[..., None], at_label - hit[..., None], axis=-1)
         return _classes_back(grad, x.ndim), None
+
+    return Tensor.from_op(out, (x, t), backward, op)
+
+
+def _cross_entropy_all_counted(
+    op: str, x: Tensor, t: Tensor, logp: np.ndarray, labels: np.ndarray, reduction: str
+) -> Tensor:
+    """cross_entropy of ``(N, C)`` scores whose labels all count, without weights or label
+    smoothing: the training loop's case. The general path's masks, weights and
+    take/put_along_axis cost more than the maths itself at batch sizes like 64, so this
+    one indexes the rows directly. Same forward values, same gradient up to rounding."""
+    rows = np.arange(len(labels))
+    out, scale = _reduce_samples(-logp[rows, labels], reduction, len(labels))
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray, None]:
+        grad = np.exp(logp)  # softmax - one-hot, times the upstream gradient
+        grad[rows, labels] -= 1
+        s = g * scale
+        grad *= s[:, None] if reduction == "none" else s
+        return grad, None
 
     return Tensor.from_op(out, (x, t), backward, op)
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer, ParamsT, _check_nonnegative
+from .optimizer import Optimizer, ParamsT, UpdateItem, _check_nonnegative
 
 __all__ = ["Adagrad"]
 
@@ -86,23 +86,24 @@ class Adagrad(Optimizer):
         )
         _check_nonnegative("Adagrad", "epsilon value", options["eps"])
 
-    def _update(
-        self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]
-    ) -> None:
-        if not state:
-            self._init_state(state, param, group)
-        state["step"] += 1
-        step = state["step"]
-        if group["maximize"]:
-            grad = -grad
-        if group["weight_decay"] != 0:
-            grad = grad + group["weight_decay"] * param
+    def _update_group(self, group: dict[str, Any], items: list[UpdateItem]) -> None:
+        # Python floats: a NumPy float64 option would turn float32 arithmetic into float64.
+        lr, lr_decay, eps = float(group["lr"]), float(group["lr_decay"]), float(group["eps"])
+        weight_decay, maximize = float(group["weight_decay"]), group["maximize"]
+        for param, grad, state in items:
+            if not state:
+                self._init_state(state, param, group)
+            step = state["step"] = state["step"] + 1
+            if maximize:
+                grad = -grad
+            if weight_decay != 0:
+                grad = grad + weight_decay * param
 
-        clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
-        state_sum = state["sum"]
-        state_sum += grad * grad
-        std = np.sqrt(state_sum)
-        std += group["eps"]
-        update = clr * grad  # PyTorch's addcdiv order: (value * t1) / t2
-        update /= std
-        param -= update
+            clr = lr / (1 + (step - 1) * lr_decay)
+            state_sum = state["sum"]
+            state_sum += grad * grad
+            std = np.sqrt(state_sum)
+            std += eps
+            update = clr * grad  # PyTorch's addcdiv order: (value * t1) / t2
+            update /= std
+            param -= update

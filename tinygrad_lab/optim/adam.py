@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer, ParamsT, _check_nonnegative
+from .optimizer import Optimizer, ParamsT, UpdateItem, _check_nonnegative
 
 __all__ = ["Adam", "AdamW"]
 
@@ -103,50 +103,49 @@ class Adam(Optimizer):
                 )
         _check_nonnegative(name, "weight_decay value", options["weight_decay"])
 
-    def _update(
-        self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]
-    ) -> None:
-        lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]
-        beta1, beta2 = group["betas"]
-        if not state:
-            state["step"] = 0
-            state["exp_avg"] = np.zeros_like(param)
-            state["exp_avg_sq"] = np.zeros_like(param)
-            if group["amsgrad"]:
-                state["max_exp_avg_sq"] = np.zeros_like(param)
-        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+    def _update_group(self, group: dict[str, Any], items: list[UpdateItem]) -> None:
+        # Python floats: a NumPy float64 option would turn float32 arithmetic into float64.
+        lr, eps = float(group["lr"]), float(group["eps"])
+        beta1, beta2 = (float(beta) for beta in group["betas"])
+        weight_decay = float(group["weight_decay"])
+        amsgrad, maximize = group["amsgrad"], group["maximize"]
+        decoupled = group["decoupled_weight_decay"]
+        for param, grad, state in items:
+            if not state:
+                state["step"] = 0
+                state["exp_avg"] = np.zeros_like(param)
+                state["exp_avg_sq"] = np.zeros_like(param)
+                if amsgrad:
+                    state["max_exp_avg_sq"] = np.zeros_like(param)
+            exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+            step = state["step"] = state["step"] + 1
+            if maximize:
+                grad = -grad
+            if weight_decay != 0:
+                if decoupled:
+                    param *= 1 - lr * weight_decay
+                else:
+                    grad = grad + weight_decay * param
 
-        if group["maximize"]:
-            grad = -grad
-        state["step"] += 1
-        step = state["step"]
-        if weight_decay != 0:
-            if group["decoupled_weight_decay"]:
-                param *= 1 - lr * weight_decay
+            _lerp_(exp_avg, grad, 1 - beta1)
+            exp_avg_sq *= beta2
+            exp_avg_sq += (1 - beta2) * grad * grad
+
+            step_size = lr / (1 - beta1**step)
+            bias_correction2_sqrt = (1 - beta2**step) ** 0.5
+
+            if amsgrad:
+                # max_exp_avg_sq is missing when amsgrad was switched on after the first step.
+                max_exp_avg_sq = state.setdefault("max_exp_avg_sq", np.zeros_like(param))
+                np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+                denom = np.sqrt(max_exp_avg_sq)
             else:
-                grad = grad + weight_decay * param
-
-        _lerp_(exp_avg, grad, 1 - beta1)
-        exp_avg_sq *= beta2
-        exp_avg_sq += (1 - beta2) * grad * grad
-
-        bias_correction1 = 1 - beta1**step
-        bias_correction2 = 1 - beta2**step
-        step_size = lr / bias_correction1
-        bias_correction2_sqrt = bias_correction2**0.5
-
-        if group["amsgrad"]:
-            # max_exp_avg_sq is missing when amsgrad was switched on after the first step.
-            max_exp_avg_sq = state.setdefault("max_exp_avg_sq", np.zeros_like(param))
-            np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
-            denom = np.sqrt(max_exp_avg_sq)
-        else:
-            denom = np.sqrt(exp_avg_sq)
-        denom /= bias_correction2_sqrt
-        denom += eps
-        update = step_size * exp_avg  # PyTorch's addcdiv order: (value * t1) / t2
-        update /= denom
-        param -= update
+                denom = np.sqrt(exp_avg_sq)
+            denom /= bias_correction2_sqrt
+            denom += eps
+            update = step_size * exp_avg  # PyTorch's addcdiv order: (value * t1) / t2
+            update /= denom
+            param -= update
 
 
 class AdamW(Adam):

@@ -3,9 +3,10 @@ and ``state_dict`` in PyTorch's format.
 
 An optimizer never builds graph nodes: ``step`` reads ``p.grad.data`` and updates
 ``p.data`` in place with NumPy. Subclasses implement :meth:`Optimizer._update`, the update
-of one parameter array, and :meth:`Optimizer._check_options`, the validation of one group's
-hyper-parameters (run on the constructor's defaults, on every added group and on every
-loaded group, so a bad value is caught wherever it comes from).
+of one parameter array (or :meth:`Optimizer._update_group`, the update of one group's
+arrays, which reads the group's options once), and :meth:`Optimizer._check_options`, the
+validation of one group's hyper-parameters (run on the constructor's defaults, on every
+added group and on every loaded group, so a bad value is caught wherever it comes from).
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ _SET_MESSAGE = (
 )
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]] | Iterable[tuple[str, Tensor]]
+# What an update sees of one parameter: its array, its gradient's array, its state dict.
+UpdateItem = tuple[np.ndarray, np.ndarray, dict[str, Any]]
 
 
 def _check_nonnegative(owner: str, what: str, value: Any) -> None:
@@ -219,18 +222,37 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                grad = p.grad.data
-                if grad.shape != p.data.shape:
-                    raise ValueError(
-                        f"{type(self).__name__}.step: a parameter of shape {p.shape} has a "
-                        f"gradient of shape {grad.shape}"
-                    )
-                self._update(p.data, grad, self.state[p], group)
+        # Every gradient's shape is checked before any parameter moves.
+        work = [(group, self._with_grads(group)) for group in self.param_groups]
+        for group, items in work:
+            self._update_group(group, items)
         return loss
+
+    def _with_grads(self, group: dict[str, Any]) -> list[UpdateItem]:
+        """``(param, grad, state)`` of each parameter of ``group`` that has a gradient, in
+        order, after checking the gradient's shape."""
+        items = []
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            param, grad = p.data, p.grad.data
+            if grad.shape != param.shape:
+                raise ValueError(
+                    f"{type(self).__name__}.step: a parameter of shape {param.shape} has a "
+                    f"gradient of shape {grad.shape}"
+                )
+            items.append((param, grad, self.state[p]))
+        return items
+
+    def _update_group(self, group: dict[str, Any], items: list[UpdateItem]) -> None:
+        """Update the parameter arrays of one group in place.
+
+        The built-in optimizers override this to read the group's options once per step,
+        not once per parameter (with many small parameters that overhead is comparable
+        to the arithmetic). The default calls :meth:`_update` for each parameter.
+        """
+        for param, grad, state in items:
+            self._update(param, grad, state, group)
 
     def _update(
         self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from .adam import _lerp_
-from .optimizer import Optimizer, ParamsT, _check_nonnegative
+from .optimizer import Optimizer, ParamsT, UpdateItem, _check_nonnegative
 
 __all__ = ["RMSprop"]
 
@@ -80,42 +80,44 @@ class RMSprop(Optimizer):
         _check_nonnegative("RMSprop", "weight_decay value", options["weight_decay"])
         _check_nonnegative("RMSprop", "alpha value", options["alpha"])
 
-    def _update(
-        self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]
-    ) -> None:
-        alpha, momentum = group["alpha"], group["momentum"]
-        if not state:
-            state["step"] = 0
-            state["square_avg"] = np.zeros_like(param)
+    def _update_group(self, group: dict[str, Any], items: list[UpdateItem]) -> None:
+        # Python floats: a NumPy float64 option would turn float32 arithmetic into float64.
+        lr, alpha, eps = float(group["lr"]), float(group["alpha"]), float(group["eps"])
+        momentum, weight_decay = float(group["momentum"]), float(group["weight_decay"])
+        centered, maximize = group["centered"], group["maximize"]
+        for param, grad, state in items:
+            if not state:
+                state["step"] = 0
+                state["square_avg"] = np.zeros_like(param)
+                if momentum > 0:
+                    state["momentum_buffer"] = np.zeros_like(param)
+                if centered:
+                    state["grad_avg"] = np.zeros_like(param)
+            square_avg = state["square_avg"]
+
+            if maximize:
+                grad = -grad
+            state["step"] += 1
+            if weight_decay != 0:
+                grad = grad + weight_decay * param
+
+            square_avg *= alpha
+            square_avg += (1 - alpha) * grad * grad
+            if centered:
+                grad_avg = state.setdefault("grad_avg", np.zeros_like(param))
+                _lerp_(grad_avg, grad, 1 - alpha)
+                avg = square_avg - grad_avg * grad_avg
+                np.sqrt(avg, out=avg)
+            else:
+                avg = np.sqrt(square_avg)
+            avg += eps
+
             if momentum > 0:
-                state["momentum_buffer"] = np.zeros_like(param)
-            if group["centered"]:
-                state["grad_avg"] = np.zeros_like(param)
-        square_avg = state["square_avg"]
-
-        if group["maximize"]:
-            grad = -grad
-        state["step"] += 1
-        if group["weight_decay"] != 0:
-            grad = grad + group["weight_decay"] * param
-
-        square_avg *= alpha
-        square_avg += (1 - alpha) * grad * grad
-        if group["centered"]:
-            grad_avg = state.setdefault("grad_avg", np.zeros_like(param))
-            _lerp_(grad_avg, grad, 1 - alpha)
-            avg = square_avg - grad_avg * grad_avg
-            np.sqrt(avg, out=avg)
-        else:
-            avg = np.sqrt(square_avg)
-        avg += group["eps"]
-
-        if momentum > 0:
-            buf = state.setdefault("momentum_buffer", np.zeros_like(param))
-            buf *= momentum
-            buf += grad / avg
-            param -= group["lr"] * buf
-        else:
-            update = group["lr"] * grad  # PyTorch's addcdiv order: (value * t1) / t2
-            update /= avg
-            param -= update
+                buf = state.setdefault("momentum_buffer", np.zeros_like(param))
+                buf *= momentum
+                buf += grad / avg
+                param -= lr * buf
+            else:
+                update = lr * grad  # PyTorch's addcdiv order: (value * t1) / t2
+                update /= avg
+                param -= update

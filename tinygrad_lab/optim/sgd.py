@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer, ParamsT, _check_nonnegative
+from .optimizer import Optimizer, ParamsT, UpdateItem, _check_nonnegative
 
 __all__ = ["SGD"]
 
@@ -84,21 +84,23 @@ class SGD(Optimizer):
                 f"momentum={options['momentum']}, dampening={options['dampening']}"
             )
 
-    def _update(
-        self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]
-    ) -> None:
-        momentum = group["momentum"]
-        if group["maximize"]:
-            grad = -grad
-        if group["weight_decay"] != 0:
-            grad = grad + group["weight_decay"] * param
-        if momentum != 0:
-            buf = state.get("momentum_buffer")
-            if buf is None:
-                # A copy: grad may be p.grad's own array, which the buffer must not share.
-                buf = state["momentum_buffer"] = np.array(grad, dtype=param.dtype)
-            else:
-                buf *= momentum
-                buf += (1 - group["dampening"]) * grad
-            grad = grad + momentum * buf if group["nesterov"] else buf
-        param -= group["lr"] * grad
+    def _update_group(self, group: dict[str, Any], items: list[UpdateItem]) -> None:
+        # Python floats: a NumPy float64 option would turn float32 arithmetic into float64.
+        lr, momentum = float(group["lr"]), float(group["momentum"])
+        dampening, weight_decay = float(group["dampening"]), float(group["weight_decay"])
+        nesterov, maximize = group["nesterov"], group["maximize"]
+        for param, grad, state in items:
+            if maximize:
+                grad = -grad
+            if weight_decay != 0:
+                grad = grad + weight_decay * param
+            if momentum != 0:
+                buf = state.get("momentum_buffer")
+                if buf is None:
+                    # A copy: grad may be p.grad's own array, which the buffer must not share.
+                    buf = state["momentum_buffer"] = np.array(grad, dtype=param.dtype)
+                else:
+                    buf *= momentum
+                    buf += (1 - dampening) * grad
+                grad = grad + momentum * buf if nesterov else buf
+            param -= lr * grad
