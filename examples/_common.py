@@ -175,3 +175,19 @@ def save_figure(fig: Any, path: str | Path, dpi: int = 110) -> Path:
     fig.savefig(path, dpi=dpi, bbox_inches="tight", metadata={"Software": None})
     plt.close(fig)
     return path
+
+
+def plot_loss_and_accuracy(
+    losses: Sequence[float], accuracies: Sequence[float], path: str | Path, first_epoch: int = 1
+) -> Path:
+    """Learning curve of a classifier: training loss (log scale) and test accuracy."""
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    epochs = np.arange(first_epoch, first_epoch + len(losses))
+    ax.semilogy(epochs, losses, color="tab:blue", label="training loss")
+    ax.set(xlabel="epoch", ylabel="cross-entropy (log scale)", title="Learning curve")
+    ax.grid(True, which="both", alpha=0.3)
+    twin = ax.twinx()
+    twin.plot(epochs, 100 * np.asarray(accuracies), color="tab:green", label="test accuracy")
+    twin.set_ylabel("test accuracy %")
+    fig.legend(loc="center right", fontsize=8)
+    return save_figure(fig, path)

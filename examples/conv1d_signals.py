@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # for _common, run as 
 
 from _common import (  # noqa: E402
     nonnegative_int,
+    plot_loss_and_accuracy,
     plt,
     positive_float,
     positive_int,
@@ -136,19 +137,6 @@ def plot_examples(X: np.ndarray, y: np.ndarray, pred: np.ndarray, path: Path) ->
     return save_figure(fig, path)
 
 
-def plot_curve(losses: list[float], accuracies: list[float], path: Path) -> Path:
-    fig, ax = plt.subplots(figsize=(6, 3.6))
-    epochs = np.arange(1, len(losses) + 1)
-    ax.semilogy(epochs, losses, color="tab:blue", label="training loss")
-    ax.set(xlabel="epoch", ylabel="cross-entropy (log scale)", title="Learning curve")
-    ax.grid(True, which="both", alpha=0.3)
-    twin = ax.twinx()
-    twin.plot(epochs, 100 * np.asarray(accuracies), color="tab:green", label="test accuracy")
-    twin.set_ylabel("test accuracy %")
-    fig.legend(loc="center right", fontsize=8)
-    return save_figure(fig, path)
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description="Classify synthetic sine/square/sawtooth signals with a Conv1d network.",
@@ -205,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     print(format_confusion(matrix))
     print(f"test accuracy: {100 * accuracy:.2f}% ({int((pred == y_test).sum())}/{len(y_test)})")
     if not args.no_plots:
-        for path in (plot_curve(losses, accuracies, args.out / "learning_curve.png"),
+        for path in (plot_loss_and_accuracy(losses, accuracies, args.out / "learning_curve.png"),
                      plot_confusion(matrix, args.out / "confusion_matrix.png"),
                      plot_examples(X_test, y_test, pred, args.out / "test_signals.png")):
             print(f"wrote {path}")

@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # for _common, run as 
 
 from _common import (  # noqa: E402
     nonnegative_int,
+    plot_loss_and_accuracy,
     plt,
     positive_float,
     positive_int,
@@ -120,20 +121,6 @@ def plot_misclassified(X: np.ndarray, y: np.ndarray, pred: np.ndarray, path: Pat
     return save_figure(fig, path)
 
 
-def plot_curve(losses: list[float], accuracies: list[float], path: Path,
-               first_epoch: int = 1) -> Path:
-    fig, ax = plt.subplots(figsize=(6, 3.6))
-    epochs = np.arange(first_epoch, first_epoch + len(losses))
-    ax.semilogy(epochs, losses, color="tab:blue", label="training loss")
-    ax.set(xlabel="epoch", ylabel="cross-entropy (log scale)", title="Learning curve")
-    ax.grid(True, which="both", alpha=0.3)
-    twin = ax.twinx()
-    twin.plot(epochs, 100 * np.asarray(accuracies), color="tab:green", label="test accuracy")
-    twin.set_ylabel("test accuracy %")
-    fig.legend(loc="center right", fontsize=8)
-    return save_figure(fig, path)
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description="Train an MLP on scikit-learn's 8x8 digits with tinygrad_lab.",
@@ -214,11 +201,10 @@ def main(argv: list[str] | None = None) -> int:
                            max(start, args.epochs), hidden, standardizer)
     print(f"saved checkpoint {path}")
     if not args.no_plots:
-        for path in (plot_misclassified(X_test, y_test, pred, args.out / "misclassified.png"),
-                     plot_curve(losses, accuracies, args.out / "learning_curve.png", start + 1)
-                     if losses else None):
-            if path is not None:
-                print(f"wrote {path}")
+        print(f"wrote {plot_misclassified(X_test, y_test, pred, args.out / 'misclassified.png')}")
+        if losses:  # a resumed run that trained no further epoch has no curve to draw
+            curve = args.out / "learning_curve.png"
+            print(f"wrote {plot_loss_and_accuracy(losses, accuracies, curve, start + 1)}")
     return 0
 
 
