@@ -224,6 +224,8 @@ def test_foreign_files_are_refused(tmp_path):
     text.write_text("hello")
     with pytest.raises(ValueError, match="notes.txt"):
         load(text)
+    with pytest.raises(ValueError, match=r"not a complete \.npz \(zip\) file"):
+        load(text)
     with pytest.raises(FileNotFoundError):
         load(tmp_path / "missing.npz")
 

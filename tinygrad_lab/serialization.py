@@ -276,6 +276,11 @@ class _Decoder:
         raise ValueError(f"malformed manifest: unknown node type {kind!r:.60}")
 
 
+def _is_npy(path: str) -> bool:
+    with open(path, "rb") as f:
+        return f.read(6) == b"\x93NUMPY"
+
+
 def load(path: str | os.PathLike) -> Any:
     """Read a checkpoint written by :func:`save`.
 
@@ -301,6 +306,12 @@ def load(path: str | os.PathLike) -> Any:
     """
     path = os.fspath(path)
     problem = f"load: {path!r} is not a readable tinygrad_lab checkpoint"
+    if os.path.isfile(path) and not _is_npy(path) and not zipfile.is_zipfile(path):
+        # NumPy's own message for this case talks of pickles even for a text file.
+        raise ValueError(
+            f"{problem}: it is not a complete .npz (zip) file (truncated, or another kind "
+            "of file); checkpoints are written by tl.save"
+        )
     try:
         npz = np.load(path, allow_pickle=False)
     except (FileNotFoundError, IsADirectoryError, PermissionError):
