@@ -65,35 +65,34 @@ def linear(input: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:  #
     Tensor, shape (..., out_features)
     """
     x = _tensor(input)
-    if weight.ndim != 2:
+    xd, wd = x.data, weight.data
+    if wd.ndim != 2:
         raise ValueError(
-            f"linear: weight must be 2-D (out_features, in_features), got shape {weight.shape}"
+            f"linear: weight must be 2-D (out_features, in_features), got shape {wd.shape}"
         )
-    out_features, in_features = weight.shape
-    if x.ndim == 0 or x.shape[-1] != in_features:
+    out_features, in_features = wd.shape
+    if xd.ndim == 0 or xd.shape[-1] != in_features:
         raise ValueError(
-            f"linear: input of shape {x.shape} does not fit weight of shape "
-            f"{weight.shape}: the input's last axis must have in_features={in_features}"
+            f"linear: input of shape {xd.shape} does not fit weight of shape "
+            f"{wd.shape}: the input's last axis must have in_features={in_features}"
         )
-    if bias is not None and bias.shape != (out_features,):
+    if bias is not None and bias.data.shape != (out_features,):
         raise ValueError(
             f"linear: bias must have shape ({out_features},) to match weight "
-            f"{weight.shape}, got {bias.shape}"
+            f"{wd.shape}, got {bias.data.shape}"
         )
-    xd, wd = x.data, weight.data
     out = xd @ wd.T
     if bias is not None:
         out += bias.data  # ``out`` is fresh, so adding in place is safe
 
     def backward(g: np.ndarray) -> tuple[Any, ...]:
-        gx = gw = gb = None
-        if x.requires_grad:
-            gx = g @ wd  # d(x Wᵀ)/dx = W
-        if weight.requires_grad:
-            # Sum over every leading (batch) axis: Σ_n g_n x_nᵀ, as one matmul.
-            gw = g.reshape(-1, out_features).T @ xd.reshape(-1, in_features)
-        if bias is not None and bias.requires_grad:
-            gb = g.reshape(-1, out_features).sum(axis=0)
+        # Leading (batch) axes, if more than one, fold into rows: Σ_n g_n x_nᵀ is then
+        # one matmul.
+        g2 = g if g.ndim == 2 else g.reshape(-1, out_features)
+        x2 = xd if xd.ndim == 2 else xd.reshape(-1, in_features)
+        gx = g @ wd if x.requires_grad else None  # d(x Wᵀ)/dx = W
+        gw = g2.T @ x2 if weight.requires_grad else None
+        gb = g2.sum(axis=0) if bias is not None and bias.requires_grad else None
         return (gx, gw) if bias is None else (gx, gw, gb)
 
     parents = (x, weight) if bias is None else (x, weight, bias)
