@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -32,9 +31,8 @@ from _common import (  # noqa: E402
     plt,
     positive_float,
     positive_int,
-    progress,
     save_figure,
-    stderr_is_terminal,
+    train_classifier,
 )
 
 import tinygrad_lab as tl  # noqa: E402
@@ -168,24 +166,9 @@ def main(argv: list[str] | None = None) -> int:
     loss_fn = nn.CrossEntropyLoss()
     loader = tl.data.DataLoader(X_train, y_train, batch_size=args.batch_size, shuffle=True,
                                 seed=args.seed)
-    losses: list[float] = []
-    accuracies: list[float] = []
-    begin = time.perf_counter()
-    bar = progress(range(args.epochs), desc="epochs", enabled=stderr_is_terminal())
-    for epoch in bar:
-        total = 0.0
-        for xb, yb in loader:
-            optimizer.zero_grad()
-            loss = loss_fn(model(xb), yb)
-            loss.backward()
-            optimizer.step()
-            total += loss.item() * len(xb.data)
-        losses.append(total / len(X_train))
-        accuracies.append(float((evaluate(model, X_test) == y_test).mean()))
-        bar.write(f"epoch {epoch + 1:>3}/{args.epochs}  loss {losses[-1]:.4f}  "
-                  f"test accuracy {100 * accuracies[-1]:6.2f}%")
-    bar.close()
-    seconds = time.perf_counter() - begin
+    losses, accuracies, seconds = train_classifier(
+        model, loader, loss_fn, optimizer, range(args.epochs),
+        lambda: float((evaluate(model, X_test) == y_test).mean()), len(X_train))
     pred = evaluate(model, X_test)
     accuracy = float((pred == y_test).mean())
     matrix = confusion_matrix(y_test, pred, len(CLASSES))
