@@ -9,13 +9,14 @@ from . import data, nn, optim, testing, viz
 from .autograd import detect_anomaly, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .ops.elementwise import maximum, minimum, where
 from .ops.shape import cat, stack
-from .random import manual_seed
+from .random import Generator, manual_seed
 from .serialization import load, save
 from .tensor import Tensor, get_default_dtype, set_default_dtype
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Generator",
     "Tensor",
     "cat",
     "data",

@@ -49,8 +49,8 @@ def _fill(tensor: Any, values: Any, fn: str) -> Any:
     return tensor
 
 
-def _rng(generator: np.random.Generator | None) -> np.random.Generator:
-    return get_rng() if generator is None else generator
+def _rng(generator: Any) -> np.random.Generator:
+    return get_rng(generator)
 
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
