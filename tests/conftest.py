@@ -28,13 +28,12 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 def _restore_global_state():
     """Tests may switch the default dtype or grad mode; put them back afterwards."""
     import tinygrad_lab as tl
-    from tinygrad_lab.autograd import state
+    from tinygrad_lab.engine import modes
 
     dtype = tl.get_default_dtype()
     errors = np.geterr()
     yield
     tl.set_default_dtype(dtype)
-    state.grad_enabled = True
-    state.anomaly = False
-    state.scope = ""
+    modes.grad_enabled = True
+    modes.anomaly = False
     np.seterr(**errors)

@@ -5,37 +5,37 @@
 >>> import tinygrad_lab.nn.functional as F
 """
 
-from . import data, nn, optim, testing, viz
-from .autograd import detect_anomaly, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from .ops.elementwise import maximum, minimum, where
-from .ops.shape import cat, stack
+from . import autograd, nn, optim
+from .dtypes import (
+    bool,
+    double,
+    float,
+    float16,
+    float32,
+    float64,
+    half,
+    int,
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    short,
+    uint8,
+)
+from .engine import (
+    detect_anomaly,
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    no_grad,
+    set_detect_anomaly,
+    set_grad_enabled,
+)
+from .ops.elementwise import *  # noqa: F403
+from .ops.elementwise import __all__ as _elementwise_all
 from .random import Generator, manual_seed
 from .serialization import load, save
-from .tensor import Tensor, get_default_dtype, set_default_dtype
+from .tensor import Tensor, device, get_default_dtype, set_default_dtype
 
 __version__ = "0.1.0"
-
-__all__ = [
-    "Generator",
-    "Tensor",
-    "cat",
-    "data",
-    "detect_anomaly",
-    "enable_grad",
-    "get_default_dtype",
-    "is_grad_enabled",
-    "load",
-    "manual_seed",
-    "maximum",
-    "minimum",
-    "nn",
-    "no_grad",
-    "optim",
-    "save",
-    "set_default_dtype",
-    "set_grad_enabled",
-    "stack",
-    "testing",
-    "viz",
-    "where",
-]

@@ -20,7 +20,6 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import state as _state
 from ..tensor import Tensor
 
 _IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -262,31 +261,17 @@ class Module:
         )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        # autograd.module_scope(name), inlined: a generator-based context manager costs
-        # more than a small layer's forward, and this runs on every call.
         d = self.__dict__
-        saved = _state.scope
-        try:
-            name = d["_scope_name"]
-        except KeyError:
+        if "_running" not in d:
             raise AttributeError(
                 f"{type(self).__name__} was not initialised: call super().__init__() "
                 f"first in {type(self).__name__}.__init__"
-            ) from None
-        if name:
-            owner = d["_scope_owner"]
-            parent = owner() if owner is not None else None
-            if parent is not None and not parent._running:
-                # The parent's forward is not running: it is a container that is not
-                # called (a ModuleList, an indexed Sequential), so its name is added too.
-                name = parent._path_below_running(name)
-            _state.scope = f"{saved}.{name}" if saved else name
+            )
         d["_running"] += 1
         try:
             return self.forward(*args, **kwargs)
         finally:
             d["_running"] -= 1
-            _state.scope = saved
 
     def _path_below_running(self, name: str) -> str:
         """``name`` prefixed with the names of this module and its owners up to the

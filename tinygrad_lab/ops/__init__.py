@@ -1,2 +1,7 @@
-"""The ops, one file per family. Each op computes its result with NumPy and hands
-``Tensor.from_op`` a closure that maps the result's gradient to its inputs' gradients."""
+"""The ops, one file per family. Each op computes its result with NumPy and gives
+``Tensor.from_op`` its gradient formula; importing a family registers its ops as Tensor
+methods (``t.exp()``), operators (``a + b``) and NumPy overrides (``np.exp(t)``)."""
+
+from . import activation, conv, elementwise, linalg, loss, reduce, shape
+
+__all__ = ["activation", "conv", "elementwise", "linalg", "loss", "reduce", "shape"]

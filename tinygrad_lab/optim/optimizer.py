@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import enable_grad
+from ..engine import enable_grad
 from ..tensor import Tensor
 
 __all__ = ["Optimizer"]
