@@ -152,6 +152,17 @@ class RemovableHandle:
         self.remove()
 
 
+# NumPy functions whose results carry no gradient (shapes, flags, indices, comparisons):
+# they run on the arrays also when an input requires grad.
+_NO_GRADIENT_NEEDED = {
+    np.shape, np.ndim, np.size, np.result_type, np.array_equal, np.array_equiv,
+    np.allclose, np.isclose, np.all, np.any, np.count_nonzero, np.argmax, np.argmin,
+    np.argsort, np.nonzero, np.argwhere, np.flatnonzero, np.may_share_memory,
+    np.shares_memory, np.array2string, np.array_repr, np.array_str, np.iscomplexobj,
+    np.isrealobj, np.can_cast, np.searchsorted, np.testing.assert_allclose,
+    np.testing.assert_array_equal, np.testing.assert_equal, np.save, np.savez,
+}
+
 # Filled by the ops files: which op a NumPy ufunc or function is, for tensors.
 UFUNC_OPS: dict[Any, Callable[..., Any]] = {}
 FUNCTION_OPS: dict[Any, Callable[..., Any]] = {}
@@ -457,7 +468,7 @@ class Tensor:
         op = FUNCTION_OPS.get(func)
         if op is not None:
             return op(*args, **kwargs)
-        if _needs_grad(args) or _needs_grad(kwargs.values()):
+        if func not in _NO_GRADIENT_NEEDED and (_needs_grad(args) or _needs_grad(kwargs.values())):
             raise TypeError(
                 f"np.{func.__name__} has no gradient in tinygrad_lab, and an input requires "
                 "grad; use a tinygrad_lab op, or .detach() the input"
