@@ -647,7 +647,8 @@ def _collate_sequence(batch: Sequence[Any], collate_fn_map: dict | None) -> Any:
     size = len(elem)
     if any(len(sample) != size for sample in batch):
         raise RuntimeError("each element in list of batch should be of equal size")
-    fields = [collate(list(samples), collate_fn_map=collate_fn_map)
+    # Each field's samples go on as zip's tuple, as in PyTorch (strings stay a tuple).
+    fields = [collate(samples, collate_fn_map=collate_fn_map)
               for samples in zip(*batch, strict=True)]
     if isinstance(elem, tuple):
         return fields  # a list, as PyTorch (kept there for backward compatibility)
@@ -678,7 +679,7 @@ def collate(batch: Sequence[Any], *, collate_fn_map: dict | None = None) -> Any:
     if isinstance(elem, collections.abc.Mapping):
         return _collate_mapping(batch, collate_fn_map)
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # a named tuple
-        return type(elem)(*(collate(list(s), collate_fn_map=collate_fn_map)
+        return type(elem)(*(collate(s, collate_fn_map=collate_fn_map)
                             for s in zip(*batch, strict=True)))
     if isinstance(elem, collections.abc.Sequence):
         return _collate_sequence(batch, collate_fn_map)
