@@ -693,7 +693,7 @@ def default_collate(batch: Sequence[Any]) -> Any:
       keeping their dtype (string and object arrays are refused).
     - Python floats become a float64 tensor, ints an int64 tensor, bools a bool tensor
       (exactly PyTorch's rules: ``torch.tensor(floats, dtype=torch.float64)``).
-    - Strings stay a list.
+    - Strings are passed on as they are (the list or tuple of them).
     - Dicts are collated key by key, named tuples field by field; a tuple or list of
       fields becomes a **list** of collated fields (tuples too, as in PyTorch).
 
