@@ -208,8 +208,9 @@ def _module_label(title: str, ops: list[str], params: list[tuple[str, Tensor]]) 
 
 
 def _legend(kinds: set[str], show_grad: bool) -> str:
-    rows = [f'<tr><td bgcolor="{fill}" color="{color}" border="1" width="18"></td>'
-            f'<td align="left">{_text(text)}</td></tr>'
+    both = "backward_op" in kinds  # then "op" alone would not tell which pass
+    rows = [f'<tr><td bgcolor="{fill}" color="{color}" border="1" width="18"></td><td '
+            f'align="left">{"op of the forward pass" if both and text == "op" else text}</td></tr>'
             for kind, ((_, _, fill, color, text), _) in _STYLES.items() if kind in kinds]
     if show_grad:
         rows.append(f'<tr><td colspan="2" align="left"><font color="{_GRAD}">grad</font> = '
