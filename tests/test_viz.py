@@ -366,7 +366,7 @@ def test_bad_arguments_are_clear():
         draw_graph(out, max_nodes=0)
     with pytest.raises(ValueError, match="collapse_modules"):
         draw_graph(out, collapse_modules=-1)
-    with pytest.raises(ValueError, match=r"collapse_modules needs modules="):
+    with pytest.raises(ValueError, match=r"collapse_modules .* with modules="):
         draw_graph(out, collapse_modules=True)
     with pytest.raises(TypeError, match=r"modules must come from viz.record_modules"):
         draw_graph(out, modules=nn.Linear(2, 2))
@@ -611,7 +611,7 @@ def test_too_many_nodes_raises_with_the_count_and_a_hint():
     with pytest.raises(GraphTooLargeError) as info:
         draw_graph(y, max_nodes=50)
     message = str(info.value)
-    assert "more than 50" in message and "max_nodes" in message
+    assert "has 91 nodes, more than max_nodes=50" in message
     assert "sub-expression" in message
     assert isinstance(info.value, ValueError)
     assert len(parse(draw_graph(y, max_nodes=91)).nodes) == 91 + 1  # and the legend
@@ -634,9 +634,10 @@ def _identity_chain(length: int) -> Tensor:
     return y
 
 
-def test_deep_graph_is_walked_without_recursion_and_stops_early():
-    with pytest.raises(GraphTooLargeError, match="more than 500"):
-        draw_graph(_identity_chain(100_000))
+def test_deep_graph_is_walked_without_recursion():
+    assert sys.getrecursionlimit() < 5000
+    with pytest.raises(GraphTooLargeError, match="has 10001 nodes, more than max_nodes=500"):
+        draw_graph(_identity_chain(5000))
     g = parse(draw_graph(_identity_chain(2000), max_nodes=10_000, show_data=False))
     assert len(g.ops()) == 2000 and len(g.tensors()) == 2001
 

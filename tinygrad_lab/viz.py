@@ -1,13 +1,11 @@
 """Pictures of the computation graph, drawn with the ``graphviz`` package.
 
-``draw_graph(loss)`` returns a :class:`graphviz.Digraph` (it shows itself in Jupyter;
-:func:`render_graph` writes a file): ops as ellipses, tensors as boxes with shape, dtype,
-value and gradient, parameters named as in ``model.named_parameters()``. Ops made inside
-:func:`record_modules` are drawn in a box per module (or one node per module with
-``collapse_modules``): the record comes from temporary forward hooks, so the engine knows
-nothing of modules. Ops of a ``create_graph=True`` backward pass made inside
-:func:`record_backward` get a colour of their own. Drawing walks the links from results
-to inputs, which ``backward()`` frees unless given ``retain_graph=True``.
+``draw_graph(loss)`` returns a :class:`graphviz.Digraph` (shown by Jupyter, written by
+:func:`render_graph`): ops, and tensors with shape, value and gradient. Ops made inside
+:func:`record_modules` are boxed by module (the record comes from temporary forward hooks:
+the engine knows nothing of modules); ops of a ``create_graph=True`` backward pass made
+inside :func:`record_backward` get a colour of their own. Drawing walks the links from
+results to inputs, which ``backward()`` frees unless given ``retain_graph=True``.
 """
 
 from __future__ import annotations
@@ -46,38 +44,32 @@ class GraphTooLargeError(ValueError):
 class GraphvizNotFoundError(graphviz.ExecutableNotFound):
     """:func:`render_graph` found no graphviz program; the message says how to install it."""
 
-    _msg = ("cannot run {!r}: the system package graphviz is not installed (the Python "
-            "package only writes DOT text, `.source`). Install it with `sudo apt-get install "
-            "graphviz`, `brew install graphviz` or `conda install -c conda-forge graphviz`, "
-            "or from https://graphviz.org/download/")
+    _msg = ("cannot run {!r}: the system package graphviz is missing (the Python package only "
+            "writes DOT text, `.source`); install it: `sudo apt-get install graphviz`, `brew "
+            "install graphviz`, `conda install -c conda-forge graphviz` or graphviz.org")
 
 
 # ------------------------------------------------------------------------- recording
 
 
 class OpRecord:
-    """Which block of code made each op result, from the results' creation numbers: the
-    record keeps the numbers at which the innermost open block changed. Blocks are the
-    module calls in :func:`record_modules`, the backward pass in :func:`record_backward`."""
+    """Which block of code made each op result, found from its creation number: the
+    record keeps the numbers at which the innermost open block changed."""
 
     def __init__(self, model: Any = None) -> None:
         self.model, self._open, self._numbers, self._blocks = model, [], [], []
 
-    def _mark(self) -> None:
+    def _switch(self, block: str | None, *hook_arguments: Any) -> None:
+        """Open ``block`` (a forward pre-hook), or close the innermost one (``None``)."""
+        if block is None:
+            self._open.pop()
+        else:
+            self._open.append(block)
         self._numbers.append(next_number())
         self._blocks.append(self._open[-1] if self._open else "")
 
-    def _enter(self, block: str, *module_and_args: Any) -> None:
-        self._open.append(block)
-        self._mark()
-
-    def _exit(self, block: str, *module_args_and_output: Any) -> None:
-        self._open.pop()
-        self._mark()
-
     def block_of(self, tensor: Tensor) -> str:
-        """The innermost block (a ``named_modules()`` name, or ``'backward'``) in which
-        ``tensor`` was made; '' for leaves and for ops made outside every block."""
+        """The innermost block that made ``tensor`` (a module name, or 'backward'), or ''."""
         i = bisect_right(self._numbers, tensor._seq) - 1
         return self._blocks[i] if i >= 0 and tensor._op is not None else ""
 
@@ -86,7 +78,7 @@ class OpRecord:
 def record_modules(model: Any) -> Iterator[OpRecord]:
     """Record which sub-module of ``model`` made each op, for ``draw_graph(modules=)``.
 
-    Every sub-module gets a forward pre-hook and a forward hook, inside the block only.
+    Every sub-module has a forward pre-hook and a forward hook inside the block only.
     Record in one thread: ops made by other threads meanwhile would count too.
 
     >>> with record_modules(model) as modules:
@@ -98,9 +90,9 @@ def record_modules(model: Any) -> Iterator[OpRecord]:
         for path, module in model.named_modules():
             if path:  # ops of the model's own forward stay outside every box
                 handles.append(module.register_forward_pre_hook(
-                    partial(record._enter, path), prepend=True))
+                    partial(record._switch, path), prepend=True))
                 handles.append(module.register_forward_hook(
-                    partial(record._exit, path), always_call=True))
+                    partial(record._switch, None), always_call=True))
         yield record
     finally:
         for handle in handles:
@@ -109,19 +101,19 @@ def record_modules(model: Any) -> Iterator[OpRecord]:
 
 @contextlib.contextmanager
 def record_backward() -> Iterator[OpRecord]:
-    """Record the ops made in the block (a backward pass with ``create_graph=True``), so
-    that ``draw_graph(backward=)`` draws them in the colour of backward ops.
+    """Record the ops made in the block (a backward pass with ``create_graph=True``) for
+    ``draw_graph(backward=)`` to draw in the colour of backward ops.
 
     >>> with record_backward() as backward_ops:
     ...     (g,) = tl.autograd.grad(loss, w, create_graph=True)
     >>> draw_graph(g, backward=backward_ops)
     """
     record = OpRecord()
-    record._enter("backward")
+    record._switch("backward")
     try:
         yield record
     finally:
-        record._exit("backward")
+        record._switch(None)
 
 
 # ---------------------------------------------------------------------------- labels
@@ -149,14 +141,14 @@ def _attrs(kind: str) -> dict[str, str]:
 
 
 def _text(value: Any) -> str:
-    """Any text, safe in an HTML-like label: control characters (NUL, newlines, lone
+    """Any text made safe in an HTML-like label: control characters (NUL, newlines, lone
     surrogates) written as escapes, markup characters as entities."""
     text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(value))
     return html.escape(text, quote=False).replace('"', "&quot;")
 
 
 def _row(cells: Sequence[str], color: str | None = None, bold: bool = False) -> str:
-    """A row of a four-column label; the last cell spans the columns left, so that
+    """A row of a four-column label; its last cell spans the columns left, so that
     ``grad 6`` lines up under ``value 1 2 3``."""
     out = []
     for k, text in enumerate(cells):
@@ -169,9 +161,8 @@ def _row(cells: Sequence[str], color: str | None = None, bold: bool = False) -> 
     return "<tr>" + "".join(out) + "</tr>"
 
 
-def _table(rows: list[str], border: str = 'cellborder="0" cellspacing="0" cellpadding="1"'
-           ) -> str:
-    return f'<<table border="0" {border}>' + "".join(rows) + "</table>>"
+def _table(rows: list[str], spacing: str = 'cellspacing="0" cellpadding="1"') -> str:
+    return f'<<table border="0" cellborder="0" {spacing}>' + "".join(rows) + "</table>>"
 
 
 def _summary(array: np.ndarray) -> list[str]:
@@ -198,9 +189,7 @@ def _tensor_label(t: Tensor, name: str | None, show_data: bool, show_grad: bool)
 
 def _module_label(title: str, ops: list[str], params: list[tuple[str, Tensor]]) -> str:
     rows = [_row([title], bold=True)] + [_row([f"{n} {tuple(p.shape)}"]) for n, p in params[:6]]
-    if len(params) > 6:
-        rows.append(_row([f"… {len(params) - 6} more ({sum(p.numel() for _, p in params[6:])}"
-                          " values)"]))
+    rows += [_row([f"… {len(params) - 6} more parameters"])] if len(params) > 6 else []
     if ops:
         rows.append(_row(["ops: " + ", ".join(ops[:5]) + (", …" if len(ops) > 5 else "")],
                          _MUTED))
@@ -208,7 +197,7 @@ def _module_label(title: str, ops: list[str], params: list[tuple[str, Tensor]]) 
 
 
 def _legend(kinds: set[str], show_grad: bool) -> str:
-    both = "backward_op" in kinds  # then "op" alone would not tell which pass
+    both = "backward_op" in kinds  # then "op" alone would not say which pass
     rows = [f'<tr><td bgcolor="{fill}" color="{color}" border="1" width="18"></td><td '
             f'align="left">{"op of the forward pass" if both and text == "op" else text}</td></tr>'
             for kind, ((_, _, fill, color, text), _) in _STYLES.items() if kind in kinds]
@@ -230,19 +219,9 @@ def _parent(path: str) -> str:
 # ---------------------------------------------------------------------------- drawing
 
 
-def _too_large(count: str, max_nodes: int) -> GraphTooLargeError:
-    return GraphTooLargeError(
-        f"draw_graph: the graph has {count} nodes, more than max_nodes={max_nodes}; a "
-        "picture that large is unreadable, so nothing was drawn. Draw a sub-expression "
-        "instead (call draw_graph on an intermediate tensor), record the modules and pass "
-        "collapse_modules=True to draw each sub-module as one node, or raise max_nodes.")
-
-
-def _walk(roots: list[Tensor], limit: int | None) -> list[Tensor]:
-    """The tensors behind ``roots``, each after its inputs; stops as soon as there are
-    surely more than ``limit`` nodes (a tensor, and its op if it has one)."""
-    order, seen, count = [], set(), 0
-    stack = [(r, False) for r in reversed(roots)]
+def _walk(roots: list[Tensor]) -> list[Tensor]:
+    """The tensors behind ``roots``, each after its inputs (a stack: no recursion)."""
+    order, seen, stack = [], set(), [(r, False) for r in reversed(roots)]
     while stack:
         t, inputs_done = stack.pop()
         if inputs_done:
@@ -254,9 +233,6 @@ def _walk(roots: list[Tensor], limit: int | None) -> list[Tensor]:
                     f"{tuple(t.shape)}) was freed by backward(); to draw a graph after "
                     "backward, call backward(retain_graph=True) (or draw before backward)")
             seen.add(id(t))
-            count += 1 if t._op is None else 2
-            if limit is not None and count > limit:
-                raise _too_large(f"more than {limit}", limit)
             stack += [(t, True)] + [(p, False) for p in reversed(t._parents)]
     return order
 
@@ -265,25 +241,24 @@ def _check(root: Any, modules: Any, backward: Any, names: Any, rankdir: str, col
            max_nodes: Any) -> list[Tensor]:
     roots = [root] if isinstance(root, Tensor) else list(root) if isinstance(
         root, (list, tuple)) else []
-    for failed, error, message in [
-        (not roots or not all(isinstance(r, Tensor) for r in roots), TypeError, "root must "
-         f"be a Tensor (or a non-empty sequence of Tensors), got {type(root).__name__}"),
-        (rankdir not in ("LR", "RL", "TB", "BT"), ValueError,
-         f"rankdir must be 'LR', 'RL', 'TB' or 'BT', got {rankdir!r}"),
-        (isinstance(max_nodes, bool) or not isinstance(max_nodes, (int, np.integer))
-         or max_nodes < 1, ValueError, f"max_nodes must be a positive int, got {max_nodes!r}"),
-        (not isinstance(collapse, (bool, int, np.integer)) or collapse < 0, ValueError,
-         f"collapse_modules must be a bool or a module depth (an int >= 0), got {collapse!r}"),
-        (collapse and modules is None, ValueError, "collapse_modules needs modules=, the "
-         "record of a forward pass run inside viz.record_modules(model)"),
-        *[(x is not None and not isinstance(x, OpRecord), TypeError, f"{arg} must come from "
-           f"viz.record_{arg}(), got {type(x).__name__}")
-          for arg, x in (("modules", modules), ("backward", backward))],
-        *[(not isinstance(t, Tensor), TypeError, f"names[{name!r}] must be a Tensor, got "
-           f"{type(t).__name__}") for name, t in (names or {}).items()],
-    ]:
-        if failed:
-            raise error(f"draw_graph: {message}")
+    if not roots or not all(isinstance(r, Tensor) for r in roots):
+        raise TypeError("draw_graph: root must be a Tensor (or a non-empty sequence of "
+                        f"Tensors), got {type(root).__name__}")
+    if rankdir not in ("LR", "RL", "TB", "BT"):
+        raise ValueError(f"draw_graph: rankdir must be 'LR', 'RL', 'TB' or 'BT', got {rankdir!r}")
+    if isinstance(max_nodes, bool) or not isinstance(max_nodes, (int, np.integer)) or max_nodes < 1:
+        raise ValueError(f"draw_graph: max_nodes must be a positive int, got {max_nodes!r}")
+    if not isinstance(collapse, (bool, int, np.integer)) or collapse < 0 or (
+            collapse and modules is None):
+        raise ValueError("draw_graph: collapse_modules must be a bool or a module depth (an int "
+                         f">= 0), with modules= from viz.record_modules(); got {collapse!r}")
+    for arg, record in (("modules", modules), ("backward", backward)):
+        if record is not None and not isinstance(record, OpRecord):
+            raise TypeError(f"draw_graph: {arg} must come from viz.record_{arg}(), "
+                            f"got {type(record).__name__}")
+    for name, t in (names or {}).items():
+        if not isinstance(t, Tensor):
+            raise TypeError(f"draw_graph: names[{name!r}] must be a Tensor, got {type(t).__name__}")
     return roots
 
 
@@ -324,45 +299,42 @@ def draw_graph(
         ``backward()`` freed the graph: pass it ``retain_graph=True`` to draw after it.
     """
     roots = _check(root, modules, backward, names, rankdir, collapse_modules, max_nodes)
-    depth = int(collapse_modules)
+    depth, root_ids = int(collapse_modules), {id(r) for r in roots}
     model = modules.model if model is None and modules is not None else model
     params = list(model.named_parameters()) if model is not None else []
     module_of = dict(model.named_modules()) if hasattr(model, "named_modules") else {}
     labels = {id(p): n for n, p in params} | {id(t): str(n) for n, t in (names or {}).items()}
     owners = {id(p): _parent(n) for n, p in params} if modules else {}
-    order = _walk(roots, None if depth else max_nodes)
+    order = _walk(roots)
     index = {id(t): i for i, t in enumerate(order)}
     inputs = [[index[id(p)] for p in t._parents] for t in order]
-    # The module each tensor belongs to, and the collapsed module that draws it (if any).
     homes = [modules.block_of(t) if modules and t._op else owners.get(id(t), "") for t in order]
-    keys = [".".join(h.split(".")[:depth]) if depth and h and h.count(".") >= depth - 1
-            else None for h in homes]
-    op_key = [k if t._op is not None else None for k, t in zip(keys, order, strict=True)]
-    users: list[set[str | None]] = [set() for _ in order]
-    for i, js in enumerate(inputs):
-        for j in js:
-            users[j].add(op_key[i])
-    root_ids = {id(r) for r in roots}
-    # A tensor vanishes into its collapsed module when nothing outside the module uses it.
-    hidden = [k if k and id(t) not in root_ids and users[i] == {k} else None
-              for i, (t, k) in enumerate(zip(order, keys, strict=True))]
-    ops_of: dict[str, list[str]] = {}
+    keys, op_key, hidden = _collapse(order, inputs, homes, depth, root_ids)
+    ops_of: dict[str, list[str]] = {}  # collapsed module -> the names of its ops
     for k, t in zip(op_key, order, strict=True):
         if k and t._op not in ops_of.setdefault(k, []):
             ops_of[k].append(t._op)
     ids = {k: f"m{n}" for n, k in enumerate(ops_of)}
+    drawn_ops = [t for t, k in zip(order, op_key, strict=True) if t._op is not None and not k]
+    count = hidden.count(None) + len(drawn_ops) + len(ids)  # tensors, ops and modules
+    if count > max_nodes:
+        raise GraphTooLargeError(
+            f"draw_graph: the graph has {count} nodes, more than max_nodes={max_nodes}; a "
+            "picture that large is unreadable, so nothing was drawn. Draw a sub-expression "
+            "(an intermediate tensor), record the modules and pass collapse_modules=True to "
+            "draw each sub-module as one node, or raise max_nodes.")
 
     nodes: list[tuple[str, str, str, str]] = []  # (id, kind, label, module box)
     edges: list[tuple[str, str]] = []
-    into = {(node, node) for node in ids.values()}  # edges into collapsed modules, so far
+    into: set[tuple[str, str]] = set()  # edges into collapsed modules, drawn once each
     for i, t in enumerate(order):
         k = op_key[i]
         if t._op is not None:
             op = ids[k] if k else f"op{i}"
             tails = [ids[hidden[j]] if hidden[j] else f"t{j}" for j in inputs[i]
-                     if not k or op_key[j] != k]  # no edge inside a collapsed module
-            if k:  # x * x keeps both edges, a collapsed module one per outside input
-                tails = [tail for tail in dict.fromkeys(tails) if (tail, op) not in into]
+                     if not k or op_key[j] != k]  # nothing inside a collapsed module
+            if k:  # x * x keeps both of its edges; a module, one per outside input
+                tails = [tl for tl in dict.fromkeys(tails) if tl != op and (tl, op) not in into]
                 into.update((tail, op) for tail in tails)
             else:
                 kind = "backward_op" if backward and backward.block_of(t) else "op"
@@ -377,9 +349,24 @@ def draw_graph(
         owned = [(n[len(k) + 1:], p) for n, p in params if n.startswith(k + ".")]
         label = _module_label(_title(k, module_of.get(k)), ops_of[k], owned)
         nodes.append((node, "module", label, _parent(k)))
-    if len(nodes) > max_nodes:
-        raise _too_large(str(len(nodes)), max_nodes)
     return _emit(nodes, edges, module_of, rankdir, legend, show_grad)
+
+
+def _collapse(order: list[Tensor], inputs: list[list[int]], homes: list[str], depth: int,
+              root_ids: set[int]) -> tuple[list[str | None], ...]:
+    """For each tensor: the collapsed module (``depth`` levels deep) it was made in, the
+    same for op results only, and the module it vanishes into (None if drawn)."""
+    keys = [".".join(h.split(".")[:depth]) if depth and h and h.count(".") >= depth - 1
+            else None for h in homes]
+    op_key = [k if t._op is not None else None for k, t in zip(keys, order, strict=True)]
+    users: list[set[str | None]] = [set() for _ in order]
+    for i, js in enumerate(inputs):
+        for j in js:
+            users[j].add(op_key[i])
+    # A tensor vanishes into its collapsed module when nothing outside the module uses it.
+    hidden = [k if k and id(t) not in root_ids and users[i] == {k} else None
+              for i, (t, k) in enumerate(zip(order, keys, strict=True))]
+    return keys, op_key, hidden
 
 
 def _emit(nodes: list[tuple[str, str, str, str]], edges: list[tuple[str, str]],
@@ -408,16 +395,17 @@ def _emit(nodes: list[tuple[str, str, str, str]], edges: list[tuple[str, str]],
     # the data path then runs straight through the box instead of stepping aside at each
     # layer. Every second one is written reversed, arrow back: weight -> op <- bias.
     where = {node: (kind, box) for node, kind, _, box in nodes}
+    placed: set[str] = set()
     beside: dict[str, int] = {}
     for tail, head in edges:
         kind, box = where[tail]
-        if kind == "param" and tail not in beside and where[head] in (("op", box),
+        if kind == "param" and tail not in placed and where[head] in (("op", box),
                                                                       ("backward_op", box)):
-            beside[tail] = beside[head] = beside.get(head, 0) + 1
-            if beside[head] % 2 == 0:
-                dot.edge(head, tail, minlen="0", dir="back")
-            else:
-                dot.edge(tail, head, minlen="0")
+            placed.add(tail)
+            beside[head] = beside.get(head, 0) + 1
+            back = beside[head] % 2 == 0
+            dot.edge(*((head, tail) if back else (tail, head)), minlen="0",
+                     **({"dir": "back"} if back else {}))
         else:
             dot.edge(tail, head)
     if legend:
@@ -428,12 +416,9 @@ def _emit(nodes: list[tuple[str, str, str, str]], edges: list[tuple[str, str]],
 
 def render_graph(dot: graphviz.Digraph, path: str | os.PathLike[str],
                  format: str | None = None) -> Path:  # noqa: A002  (graphviz's name)
-    """Write ``dot`` as a picture to exactly ``path`` (no DOT side file); return the path.
-
-    The format defaults to the suffix of ``path`` (``.svg``, ``.png``, ``.pdf``...). The
-    picture goes to a temporary file, renamed when complete: a failure leaves neither
-    half a picture nor the temporary file.
-    """
+    """Write ``dot`` as a picture to exactly ``path``, in the format of its suffix (or
+    ``format``), and return the path. A failure leaves no file: not half a picture, not
+    the temporary file, written with the usual mode (the umask is not touched)."""
     path = Path(path)
     fmt = format or path.suffix.lstrip(".").lower()
     if fmt not in graphviz.FORMATS:
@@ -445,7 +430,7 @@ def render_graph(dot: graphviz.Digraph, path: str | os.PathLike[str],
         raise GraphvizNotFoundError(["dot"]) from err
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{secrets.token_hex(8)}.tmp")  # short: any legal name fits
-    try:  # a new file's usual mode (0o666 less the umask); the umask is not touched
+    try:
         with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), "wb") as file:
             file.write(data)
         os.replace(tmp, path)
