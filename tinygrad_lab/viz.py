@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import html
+import importlib.util
 import os
 import secrets
 from bisect import bisect_right
@@ -22,16 +23,15 @@ from typing import Any
 
 import numpy as np
 
-try:
-    import graphviz
-except ImportError as _err:  # pictures are optional: `import tinygrad_lab` never needs it
+if importlib.util.find_spec("graphviz") is None:  # pictures are optional, and only here
     raise ImportError(
         "tinygrad_lab.viz draws with the 'graphviz' Python package, which is not "
-        "installed: `pip install graphviz` (rendering also needs the system program `dot`)"
-    ) from _err
+        "installed: `pip install graphviz` (rendering also needs the system program `dot`)")
 
-from .engine import next_number
-from .tensor import Tensor
+import graphviz  # noqa: E402  (after the check that explains its absence)
+
+from .engine import next_number  # noqa: E402
+from .tensor import Tensor  # noqa: E402
 
 __all__ = ["GraphTooLargeError", "GraphvizNotFoundError", "OpRecord", "draw_graph",
            "record_backward", "record_modules", "render_graph"]
