@@ -70,7 +70,7 @@ def test_scheduled_lr_is_used_by_the_next_step():
         p.grad = Tensor(np.array([-1.0]))
         opt.step()
         s.step()
-    np.testing.assert_array_equal(p.data, [1.0 + 0.5 + 0.25])
+    np.testing.assert_array_equal(p.numpy(), [1.0 + 0.5 + 0.25])
 
 
 def test_custom_scheduler_subclass():
