@@ -59,14 +59,14 @@ def _config_id(config: tuple[str, dict]) -> str:
     return name + "(" + ",".join(f"{k}={v}" for k, v in kwargs.items()) + ")"
 
 
-def run_fixed_grads(cls, p0, grads, **kwargs):
-    """Run an optimizer on one float64 parameter fed the given gradients; return the
-    parameter after each step and the optimizer."""
-    p = Tensor(np.array(p0, dtype=np.float64), requires_grad=True)
+def run_fixed_grads(cls, p0, grads, dtype=np.float64, **kwargs):
+    """Run an optimizer on one parameter (float64 by default) fed the given gradients;
+    return the parameter after each step and the optimizer."""
+    p = Tensor(np.array(p0, dtype=dtype), requires_grad=True)
     opt = cls([p], **kwargs)
     trajectory = []
     for g in grads:
-        p.grad = Tensor(np.array(g, dtype=np.float64))
+        p.grad = Tensor(np.array(g, dtype=dtype))
         opt.step()
         trajectory.append(p.numpy().copy())
     return trajectory, opt
@@ -455,6 +455,139 @@ def test_gradient_shapes_are_checked_before_any_parameter_moves(name):
     assert opt.state_dict()["state"] == {} or name == "Adagrad"
 
 
+BAD_GRADIENTS = {
+    "shape": (lambda: Tensor(np.ones(3)), ValueError,
+              r"a parameter of shape \(2, 3\) has a gradient of shape \(3,\) "
+              r"\(param_groups\[1\]\['params'\]\[0\]"),
+    "dtype": (lambda: Tensor(np.ones((2, 3), dtype=np.float32)), ValueError,
+              r"param_groups\[1\]\['params'\]\[0\]: parameter dtype float64, gradient "
+              r"dtype float32\); a gradient must have its parameter's shape and dtype"),
+    "ndarray": (lambda: np.ones((2, 3)), TypeError,
+                r"the gradient of param_groups\[1\]\['params'\]\[0\] is a ndarray, not a "
+                "Tensor"),
+}
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+@pytest.mark.parametrize("bad", BAD_GRADIENTS)
+def test_every_gradient_is_checked_before_any_parameter_moves(name, bad):
+    make_grad, error, message = BAD_GRADIENTS[bad]
+    p, q, r = (Tensor(np.ones((2, 3)), requires_grad=True) for _ in range(3))
+    opt = OPTIMIZERS[name]([{"params": [p, q]}, {"params": [r]}], lr=0.1)
+    p.grad, q.grad = Tensor(np.ones((2, 3))), Tensor(np.ones((2, 3)))
+    r.grad = make_grad()
+    before = opt.state_dict()
+    versions = [t._version for t in (p, q, r)]
+    with pytest.raises(error, match=rf"^{name}.step: .*{message}"):
+        opt.step()
+    for t in (p, q, r):
+        np.testing.assert_array_equal(t.numpy(), 1.0)
+    assert [t._version for t in (p, q, r)] == versions
+    assert_state_dicts_equal(opt.state_dict(), before)
+
+
+def test_a_read_only_parameter_is_refused_before_any_parameter_moves():
+    p = Tensor(np.ones(2), requires_grad=True)
+    frozen = np.ones(2)
+    frozen.flags.writeable = False
+    q = Tensor._wrap(frozen)
+    opt = optim.SGD([p, q], lr=0.1)
+    p.grad, q.grad = Tensor(np.ones(2)), Tensor(np.ones(2))
+    with pytest.raises(ValueError, match=r"param_groups\[0\]\['params'\]\[1\] \(shape "
+                                         r"\(2,\)\) is a read-only array"):
+        opt.step()
+    np.testing.assert_array_equal(p.numpy(), 1.0)
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=_config_id)
+def test_a_group_mixing_dtypes_updates_each_in_its_own_dtype(config):
+    # The constants of the formulas are made per dtype: the same as separate optimizers.
+    name, kwargs = config
+    rng = np.random.default_rng(7)
+    starts = [rng.normal(size=3).astype(np.float32), rng.normal(size=(2, 2))]
+    grads = [[rng.normal(size=s.shape).astype(s.dtype) for s in starts] for _ in range(3)]
+    together = [Tensor(s, requires_grad=True) for s in starts]
+    apart = [Tensor(s, requires_grad=True) for s in starts]
+    opt = OPTIMIZERS[name](together, **kwargs)
+    opts = [OPTIMIZERS[name]([p], **kwargs) for p in apart]
+    for step_grads in grads:
+        for p, q, g in zip(together, apart, step_grads, strict=True):
+            p.grad, q.grad = Tensor(g), Tensor(g)
+        opt.step()
+        for o in opts:
+            o.step()
+    for p, q, s in zip(together, apart, starts, strict=True):
+        assert p.dtype == s.dtype
+        np.testing.assert_array_equal(p.numpy(), q.numpy())
+
+
+def sgd_reference(p, grads, lr, momentum=0.0, dampening=0.0, weight_decay=0.0,
+                  nesterov=False):
+    """PyTorch's SGD written out with Python-float options (NumPy rounds each to the
+    array's dtype), one array at a time."""
+    p, buf, out = p.copy(), None, []
+    for g in grads:
+        if weight_decay != 0:
+            g = g + weight_decay * p
+        if momentum != 0:
+            if buf is None:
+                buf = g.copy()
+            else:
+                buf = buf * momentum
+                buf = buf + (1 - dampening) * g
+            g = g + momentum * buf if nesterov else buf
+        p = p - lr * g
+        out.append(p)
+    return out
+
+
+def adam_reference(p, grads, lr, betas, eps, weight_decay=0.0):
+    """PyTorch's Adam written out with Python-float options, one array at a time."""
+    (b1, b2), out = betas, []
+    m, v = np.zeros_like(p), np.zeros_like(p)
+    for t, g in enumerate(grads, start=1):
+        g = g + weight_decay * p if weight_decay else g
+        w = 1 - b1
+        m = m + w * (g - m) if w < 0.5 else g - (g - m) * (1 - w)  # torch.lerp's two forms
+        v = v * b2
+        v = v + (1 - b2) * g * g
+        denom = np.sqrt(v) / (1 - b2**t) ** 0.5 + eps
+        p = p - (lr / (1 - b1**t)) * m / denom
+        out.append(p)
+    return out
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_float_options_round_as_python_floats_would(dtype):
+    # The formulas turn options into 0-d arrays of the parameter's dtype (faster than
+    # Python floats): the results must be bitwise those of Python-float arithmetic.
+    rng = np.random.default_rng(11)
+    p0 = rng.normal(size=(3, 4)).astype(dtype)
+    grads = [rng.normal(size=(3, 4)).astype(dtype) for _ in range(4)]
+    sgd = {"lr": 0.1, "momentum": 0.9, "dampening": 0.3, "weight_decay": 0.01}
+    for cls, kwargs, reference in [
+        (optim.SGD, sgd, sgd_reference),
+        (optim.SGD, dict(sgd, dampening=0.0, nesterov=True), sgd_reference),
+        (optim.Adam, {"lr": 0.1, "betas": (0.9, 0.999), "eps": 1e-8}, adam_reference),
+        (optim.Adam, {"lr": 0.1, "betas": (0.3, 0.7), "eps": 1e-3, "weight_decay": 0.1},
+         adam_reference),
+    ]:
+        trajectory, _ = run_fixed_grads(cls, p0, grads, dtype=dtype, **kwargs)
+        for ours, expected in zip(trajectory, reference(p0, grads, **kwargs), strict=True):
+            assert ours.dtype == dtype
+            np.testing.assert_array_equal(ours, expected, err_msg=f"{cls.__name__} {kwargs}")
+
+
+def test_constants_keep_the_sign_of_zero():
+    from tinygrad_lab.optim.optimizer import as_constants
+
+    (zero,) = as_constants(np.dtype(np.float64), 0.0)
+    (negative_zero,) = as_constants(np.dtype(np.float64), -0.0)
+    assert np.signbit(negative_zero) and not np.signbit(zero)
+    (one,) = as_constants(np.dtype(np.float32), 1.0)
+    assert one.dtype == np.float32 and one.shape == () and not one.flags.writeable
+
+
 def _as_numpy_scalars(kwargs):
     return {k: tuple(map(np.float64, v)) if k == "betas" else
             np.float64(v) if isinstance(v, float) else v for k, v in kwargs.items()}
@@ -776,6 +909,270 @@ def test_bad_step_in_state_dict():
                                          "a whole number >= 0, got 1.5"):
         opt.load_state_dict(sd)
     assert opt.state[p]["step"] == 1
+
+
+
+def _adam_checkpoint():
+    (a, b, _), opt, step = make_rosenbrock_problem("Adam", {"lr": 0.1, "amsgrad": True})
+    step()
+    return opt, opt.state_dict()
+
+
+BAD_STATE = [
+    # (optimizer, corruption of parameter 2's state, message)
+    ("SGD", lambda st: st.update(momentum_buffer=[[0.1], [0.2]]),
+     r"parameter 2 \(group 1, position 0\), key 'momentum_buffer': expected a float array of "
+     r"shape \(2, 1\), got a list"),
+    ("SGD", lambda st: st.update(momentum_buffer=np.float64(0.5)),
+     r"key 'momentum_buffer': expected a float array of shape \(2, 1\), got a NumPy scalar "
+     r"\(float64\)"),
+    ("SGD", lambda st: st.update(momentum_buffer=np.ones((2, 1), dtype=np.int64)),
+     r"key 'momentum_buffer': expected a float array of shape \(2, 1\), got dtype int64"),
+    ("SGD", lambda st: st.update(momentum_buffer=np.ones((2, 1), dtype=complex)),
+     "got dtype complex128"),
+    ("SGD", lambda st: st.update(velocity=np.ones((2, 1))),
+     r"unknown state key\(s\) \['velocity'\] for SGD \(it keeps \['momentum_buffer'\]\)"),
+    ("SGD", lambda st: st.update(momentum_buffer=Tensor(np.ones(2))),
+     r"key 'momentum_buffer' has shape \(2,\), but the parameter has shape \(2, 1\)"),
+    ("Adam", lambda st: st.pop("exp_avg_sq"), r"the state lacks the key\(s\) \['exp_avg_sq'\]"),
+    ("Adam", lambda st: st.update(exp_avg=None), "key 'exp_avg': expected a float array"),
+    ("Adam", lambda st: st.update(step=-1), "'step' must be a whole number >= 0, got -1"),
+    ("Adam", lambda st: st.update(step=True), "'step' must be a whole number >= 0, got True"),
+    ("Adam", lambda st: st.update(step=[1]), r"'step' must be a whole number >= 0, got \[1\]"),
+    ("Adam", lambda st: st.update(step=float("inf")), "'step' must be a whole number"),
+    ("Adam", lambda st: st.update(max_exp_avg_sq="zeros"), "got a str"),
+]
+
+
+@pytest.mark.parametrize("name, corrupt, message", BAD_STATE)
+def test_bad_state_entries_are_refused_and_change_nothing(name, corrupt, message):
+    opt, sd = _checkpoint() if name == "SGD" else _adam_checkpoint()
+    before = opt.state_dict()
+    corrupt(sd["state"][2])
+    with pytest.raises(ValueError, match=rf"^{name}.load_state_dict: .*{message}"):
+        opt.load_state_dict(sd)
+    assert_state_dicts_equal(opt.state_dict(), before)
+
+
+def test_state_entries_that_are_not_dicts_are_refused():
+    opt, sd = _checkpoint()
+    sd["state"][2] = [np.zeros((2, 1))]
+    with pytest.raises(ValueError, match=r"parameter 2 \(group 1, position 0\): the state must "
+                                         "be a dict, got list"):
+        opt.load_state_dict(sd)
+    sd["state"] = [{}]
+    with pytest.raises(ValueError, match="'state' must be a dict"):
+        opt.load_state_dict(sd)
+
+
+def test_buffers_load_from_tensors_and_steps_from_floats_and_0d_arrays():
+    p = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    opt = optim.Adam([p])
+    group = dict(opt.state_dict()["param_groups"][0])
+    exp_avg = Tensor(np.array([0.1, 0.2]))
+    for step in (3, 3.0, np.int64(3), np.array(3.0, dtype=np.float32), Tensor(3.0)):
+        opt.load_state_dict({"state": {0: {"step": step, "exp_avg": exp_avg,
+                                           "exp_avg_sq": np.array([0.01, 0.04])}},
+                             "param_groups": [group]})
+        state = opt.state[p]
+        assert state["step"] == 3 and type(state["step"]) is int
+        assert isinstance(state["exp_avg"], np.ndarray)
+        assert not np.shares_memory(state["exp_avg"], exp_avg.numpy())
+        np.testing.assert_array_equal(state["exp_avg"], [0.1, 0.2])
+
+
+def test_a_missing_momentum_buffer_written_as_none_loads_as_absent():
+    # Older PyTorch versions stored momentum_buffer=None for SGD without momentum.
+    p = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    opt = optim.SGD([p], lr=0.1, momentum=0.9)
+    sd = opt.state_dict()
+    sd["state"] = {0: {"momentum_buffer": None}}
+    opt.load_state_dict(sd)
+    assert opt.state[p] == {}
+    p.grad = Tensor(np.array([1.0, 1.0]))
+    opt.step()  # the buffer starts from the gradient, as on a first step
+    np.testing.assert_array_equal(opt.state[p]["momentum_buffer"], [1.0, 1.0])
+
+
+def test_a_custom_optimizer_may_keep_state_of_its_own():
+    class Counting(optim.Optimizer):
+        def __init__(self, params):
+            super().__init__(params, {"lr": 0.1})
+
+        def _update(self, param, grad, state, options):
+            state["history"] = [*state.get("history", []), float(grad.sum())]
+            param -= options["lr"] * grad
+
+    p = Tensor(np.array([1.0]), requires_grad=True)
+    opt = Counting([p])
+    p.grad = Tensor(np.array([2.0]))
+    opt.step()
+    sd = opt.state_dict()
+    assert sd["state"] == {0: {"history": [2.0]}}
+    opt.load_state_dict(sd)
+    assert opt.state[p]["history"] == [2.0]
+
+
+# ------------------------------------------------- in-place updates, graphs, threads
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_a_backward_through_a_graph_recorded_before_the_step_raises(name):
+    # loss = model(x); opt.step(); loss.backward() would use the old weights silently.
+    w = Tensor(np.array([1.0, -2.0]), requires_grad=True)
+    unused = Tensor(np.array([5.0]), requires_grad=True)  # no gradient: not updated
+    x = Tensor(np.array([3.0, 4.0]))
+    opt = OPTIMIZERS[name]([w, unused], lr=0.1)
+    w.grad = Tensor(np.array([1.0, 1.0]))
+    loss = w * x
+    other = unused * 2.0
+    versions = w._version, unused._version
+    opt.step()
+    assert (w._version, unused._version) == (versions[0] + 1, versions[1])
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        loss.backward(np.ones(2))
+    other.backward(np.ones(1))  # its parameter did not move: fine
+    np.testing.assert_array_equal(unused.grad.numpy(), [2.0])
+    w.grad = None
+    (w * x).backward(np.ones(2))  # a graph recorded after the step is fine
+    np.testing.assert_array_equal(w.grad.numpy(), [3.0, 4.0])
+
+
+def test_the_data_alias_sees_the_step():
+    w = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    alias = w.data
+    opt = optim.SGD([w], lr=0.5)
+    w.grad = Tensor(np.array([2.0, 2.0]))
+    version = alias._version
+    opt.step()
+    np.testing.assert_array_equal(alias.numpy(), [0.0, 1.0])
+    assert alias._version == version + 1  # one storage, one version counter
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_a_gradient_with_a_graph_is_used_by_value(name):
+    # After backward(create_graph=True), .grad is a tensor with a graph of its own.
+    w = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    (w * w * w).backward(np.ones(2), create_graph=True)
+    assert w.grad.requires_grad
+    grad, grad_values = w.grad, w.grad.numpy().copy()
+    expected, _ = run_fixed_grads(OPTIMIZERS[name], [1.0, 2.0], [grad_values], lr=0.1)
+    opt = OPTIMIZERS[name]([w], lr=0.1)
+    opt.step()
+    np.testing.assert_array_equal(w.numpy(), expected[0])
+    assert w.is_leaf and w.grad_fn is None and w.requires_grad
+    assert w.grad is grad and grad.requires_grad  # the gradient is left as it was
+    np.testing.assert_array_equal(grad.numpy(), grad_values)
+
+
+def test_step_records_no_graph_and_restores_grad_mode():
+    import tinygrad_lab as tl
+
+    seen = []
+
+    class Probe(optim.Optimizer):
+        def __init__(self, params, fail=False):
+            super().__init__(params, {"lr": 0.1})
+            self.fail = fail
+
+        def _update(self, param, grad, state, options):
+            seen.append(tl.is_grad_enabled())
+            if self.fail:
+                raise ArithmeticError("boom")
+
+    p = Tensor(np.array([1.0]), requires_grad=True)
+    p.grad = Tensor(np.array([1.0]))
+    Probe([p]).step()
+    assert seen == [False] and tl.is_grad_enabled()
+    version = p._version
+    with pytest.raises(ArithmeticError):
+        Probe([p], fail=True).step()
+    assert tl.is_grad_enabled()
+    assert p._version == version + 1  # it may have moved: a saved graph must not use it
+    with tl.no_grad():
+        Probe([p]).step()
+        assert not tl.is_grad_enabled()
+
+
+def test_zero_grad_follows_the_tensor_rule():
+    # set_to_none=False zeroes in place and cuts a gradient's own graph, like
+    # Tensor.zero_grad (one rule for tensors, modules and optimizers).
+    w = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    (w * w).backward(np.ones(2), create_graph=True)
+    grad = w.grad
+    assert grad.requires_grad
+    optim.SGD([w]).zero_grad(set_to_none=False)
+    assert w.grad is grad and not grad.requires_grad and grad.grad_fn is None
+    np.testing.assert_array_equal(grad.numpy(), [0.0, 0.0])
+
+
+def test_a_pytorch_style_optimizer_overriding_step_works():
+    import tinygrad_lab as tl
+
+    class PlainSGD(optim.Optimizer):
+        def __init__(self, params, lr):
+            super().__init__(params, {"lr": lr})
+
+        @tl.no_grad()
+        def step(self, closure=None):
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is not None:
+                        p -= group["lr"] * p.grad
+
+    w = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    opt = PlainSGD([w], lr=0.5)
+    scheduler = optim.lr_scheduler.StepLR(opt, step_size=1)
+    w.grad = Tensor(np.array([2.0, 2.0]))
+    opt.step()
+    np.testing.assert_array_equal(w.numpy(), [0.0, 1.0])
+    assert opt._opt_called  # so the scheduler does not warn about the order
+    scheduler.step()
+
+
+def test_reading_the_state_while_another_thread_steps():
+    # Not a thread-safe step (as in PyTorch), but a reader (state_dict, parameters) must
+    # never break the stepping thread or see a broken state.
+    import threading
+
+    rng = np.random.default_rng(3)
+    grads = [[rng.normal(size=s) for s in MLP_SHAPES] for _ in range(200)]
+    weights = [rng.normal(size=s) for s in MLP_SHAPES]
+
+    def run(reader):
+        params = [Tensor(w, requires_grad=True) for w in weights]
+        opt = optim.Adam(params, lr=0.01, amsgrad=True)
+        errors, stop = [], threading.Event()
+
+        def read():
+            while not stop.is_set():
+                try:
+                    sd = opt.state_dict()
+                    for entries in sd["state"].values():
+                        assert entries["exp_avg"].shape == entries["exp_avg_sq"].shape
+                    [p.numpy().sum() for p in params]
+                except Exception as err:  # noqa: BLE001  (reported below)
+                    errors.append(err)
+                    return
+
+        thread = threading.Thread(target=read) if reader else None
+        if thread:
+            thread.start()
+        try:
+            for step_grads in grads:
+                opt.zero_grad()
+                for p, g in zip(params, step_grads, strict=True):
+                    p.grad = Tensor(g)
+                opt.step()
+        finally:
+            stop.set()
+            if thread:
+                thread.join()
+        assert errors == []
+        return [p.numpy() for p in params]
+
+    for alone, with_reader in zip(run(False), run(True), strict=True):
+        np.testing.assert_array_equal(alone, with_reader)
 
 
 # ----------------------------------------------------------------- against torch

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer, ParamsT, _check_nonnegative
+from .optimizer import Optimizer, ParamsT, _check_nonnegative, as_constants
 
 __all__ = ["Adagrad", "adagrad"]
 
@@ -106,21 +106,30 @@ def adagrad(
     initial_accumulator_value: float,
     maximize: bool,
 ) -> None:
-    """Adagrad's update of parameter arrays, in place: PyTorch's single-tensor ``adagrad``.
+    """Adagrad's update of parameter arrays of one dtype, in place: PyTorch's
+    single-tensor ``adagrad``.
 
     ``states[i]`` is the state dict of ``params[i]`` (``step`` and ``sum``; created here
     for a parameter added after the constructor). ``grads`` are only read.
     """
+    if not params:
+        return
+    dtype = params[0].dtype
+    decay = weight_decay != 0
+    weight_decay, eps = as_constants(dtype, weight_decay, eps)
+    last_step = None
     for param, grad, state in zip(params, grads, states, strict=True):
         if not state:
             _init_state(state, param, initial_accumulator_value)
         step = state["step"] = state["step"] + 1
         if maximize:
             grad = -grad
-        if weight_decay != 0:
+        if decay:
             grad = grad + weight_decay * param
 
-        clr = lr / (1 + (step - 1) * lr_decay)
+        if step != last_step:  # usually the same for every parameter
+            last_step = step
+            (clr,) = as_constants(dtype, lr / (1 + (step - 1) * lr_decay))
         state_sum = state["sum"]
         state_sum += grad * grad
         std = np.sqrt(state_sum)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
@@ -26,7 +27,7 @@ import numpy as np
 from ..engine import enable_grad, mark_changed, modes
 from ..tensor import Tensor, zero_grad_of
 
-__all__ = ["Optimizer"]
+__all__ = ["Optimizer", "as_constants"]
 
 _SET_MESSAGE = (
     "optimizer parameters need to be organized in ordered collections, but the ordering "
@@ -34,6 +35,8 @@ _SET_MESSAGE = (
 )
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]] | Iterable[tuple[str, Tensor]]
+# Parameters of one dtype that have a gradient: the tensors, their arrays, the gradients.
+_Batch = tuple[list[Tensor], list[np.ndarray], list[np.ndarray]]
 
 
 def _check_nonnegative(owner: str, what: str, value: Any) -> None:
@@ -58,6 +61,30 @@ def _plain(value: Any) -> Any:
     if type(value) is tuple:
         return tuple(v.item() if isinstance(v, np.generic) else v for v in value)
     return value
+
+
+def as_constants(dtype: np.dtype, *values: float) -> tuple[np.ndarray, ...]:
+    """Python numbers as read-only 0-d arrays of ``dtype``, for the update formulas.
+
+    A ufunc takes a 0-d array operand about twice as fast as a Python float (which it
+    inspects and converts on every call), and computes the same thing: either way the
+    number is rounded once to the array's dtype. Derive constants (``1 - beta``) in
+    Python floats first, as PyTorch does, then convert. The arrays are cached (options
+    rarely change between steps), so they are shared and read-only.
+    """
+    # The cache compares numbers with ==, for which 0.0 == -0.0: key zeros by their sign.
+    signs = tuple(math.copysign(1.0, v) for v in values if v == 0) if 0 in values else ()
+    return _cached_constants(dtype, values, signs)
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_constants(
+    dtype: np.dtype, values: tuple[float, ...], signs: tuple[float, ...]
+) -> tuple[np.ndarray, ...]:
+    constants = tuple(np.array(value, dtype) for value in values)
+    for constant in constants:
+        constant.flags.writeable = False
+    return constants
 
 
 def _records_step_call(step: Callable[..., Any]) -> Callable[..., Any]:
@@ -274,31 +301,43 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         self._opt_called = True
-        batches = [self._with_grads(i, group) for i, group in enumerate(self.param_groups)]
-        state = self.state
+        # Every gradient is checked before any parameter moves.
+        work = [(group, self._with_grads(i, group)) for i, group in enumerate(self.param_groups)]
         # Graph recording off, as under no_grad (set directly: a step is a hot path).
         grad_enabled, modes.grad_enabled = modes.grad_enabled, False
         try:
-            for group, (params, arrays, grads) in zip(self.param_groups, batches, strict=True):
-                if not params:
-                    continue
-                options = {key: _plain(group[key]) for key in self.defaults}
-                try:
-                    self._update_group(arrays, grads, [state[p] for p in params], options)
-                finally:
-                    for p in params:
-                        mark_changed(p)
+            for group, batches in work:
+                if batches:
+                    options = {key: _plain(group[key]) for key in self.defaults}
+                    for params, arrays, grads in batches:
+                        self._update_batch(params, arrays, grads, options)
         finally:
             modes.grad_enabled = grad_enabled
         return loss
 
-    def _with_grads(
-        self, index: int, group: dict[str, Any]
-    ) -> tuple[list[Tensor], list[np.ndarray], list[np.ndarray]]:
-        """The parameters of ``group`` that have a gradient, their arrays and their
-        gradients' arrays (a gradient recorded with ``create_graph=True`` is a tensor with
-        a graph: only its values are used), after checking each gradient."""
-        params, arrays, grads = [], [], []
+    def _update_batch(
+        self,
+        params: list[Tensor],
+        arrays: list[np.ndarray],
+        grads: list[np.ndarray],
+        options: dict[str, Any],
+    ) -> None:
+        state = self.state
+        try:
+            self._update_group(arrays, grads, [state[p] for p in params], options)
+        finally:
+            for p in params:  # values saved for a backward are now stale
+                mark_changed(p)
+
+    def _with_grads(self, index: int, group: dict[str, Any]) -> list[_Batch]:
+        """The parameters of ``group`` that have a gradient, with their arrays and their
+        gradients' arrays, in batches of one dtype (usually a single batch), after
+        checking each gradient. A gradient recorded with ``create_graph=True`` is a tensor
+        with a graph: only its values are used."""
+        params: list[Tensor] = []
+        arrays: list[np.ndarray] = []
+        grads: list[np.ndarray] = []
+        mixed = False
         for p in group["params"]:
             grad = p.grad
             if grad is None:
@@ -323,10 +362,22 @@ class Optimizer:
                     f"{type(self).__name__}.step: {_where(index, group, p)} (shape "
                     f"{array.shape}) is a read-only array and cannot be updated in place"
                 )
+            if arrays and array.dtype is not arrays[0].dtype:
+                mixed = True
             params.append(p)
             arrays.append(array)
             grads.append(g)
-        return params, arrays, grads
+        if not params:
+            return []
+        if not mixed:
+            return [(params, arrays, grads)]
+        by_dtype: dict[np.dtype, _Batch] = {}
+        for p, array, g in zip(params, arrays, grads, strict=True):
+            batch = by_dtype.setdefault(array.dtype, ([], [], []))
+            batch[0].append(p)
+            batch[1].append(array)
+            batch[2].append(g)
+        return list(by_dtype.values())
 
     def _update_group(
         self,
@@ -337,10 +388,11 @@ class Optimizer:
     ) -> None:
         """Update one group's parameter arrays in place: the optimizer's formula.
 
-        ``options`` holds the group's hyper-parameters (as Python numbers). The built-in
-        optimizers call their functional form here (e.g. :func:`~.sgd.sgd`); the default
-        calls :meth:`_update` for each parameter. Never write into a gradient: it is the
-        parameter's ``.grad``.
+        The arrays all have one dtype (a group that mixes dtypes comes in one call per
+        dtype). ``options`` holds the group's hyper-parameters as Python numbers. The
+        built-in optimizers call their functional form here (e.g. :func:`~.sgd.sgd`); the
+        default calls :meth:`_update` for each parameter. Never write into a gradient: it
+        is the parameter's ``.grad``.
         """
         for param, grad, state in zip(params, grads, states, strict=True):
             self._update(param, grad, state, options)

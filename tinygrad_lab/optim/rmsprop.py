@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from .adam import _lerp_
-from .optimizer import Optimizer, ParamsT, _check_nonnegative
+from .adam import Lerp
+from .optimizer import Optimizer, ParamsT, _check_nonnegative, as_constants
 
 __all__ = ["RMSprop", "rmsprop"]
 
@@ -114,39 +114,48 @@ def rmsprop(
     weight_decay: float,
     maximize: bool,
 ) -> None:
-    """RMSprop's update of parameter arrays, in place: PyTorch's single-tensor ``rmsprop``.
+    """RMSprop's update of parameter arrays of one dtype, in place: PyTorch's
+    single-tensor ``rmsprop``.
 
     ``states[i]`` is the state dict of ``params[i]`` (``step``, ``square_avg`` and, as the
     options ask, ``momentum_buffer`` and ``grad_avg``; created here at its first step).
     ``grads`` are only read.
     """
+    if not params:
+        return
+    dtype = params[0].dtype
+    use_momentum, decay = momentum > 0, weight_decay != 0
+    lr, momentum, weight_decay, alpha_, mix, eps = as_constants(
+        dtype, lr, momentum, weight_decay, alpha, 1 - alpha, eps
+    )
+    lerp_ = Lerp(1 - alpha, dtype)
     for param, grad, state in zip(params, grads, states, strict=True):
         if not state:
-            state.update(step=0, square_avg=np.zeros(param.shape, param.dtype))
-            if momentum > 0:
-                state["momentum_buffer"] = np.zeros(param.shape, param.dtype)
+            state.update(step=0, square_avg=np.zeros(param.shape, dtype))
+            if use_momentum:
+                state["momentum_buffer"] = np.zeros(param.shape, dtype)
             if centered:
-                state["grad_avg"] = np.zeros(param.shape, param.dtype)
+                state["grad_avg"] = np.zeros(param.shape, dtype)
         square_avg = state["square_avg"]
 
         if maximize:
             grad = -grad
         state["step"] += 1
-        if weight_decay != 0:
+        if decay:
             grad = grad + weight_decay * param
 
-        square_avg *= alpha
-        square_avg += (1 - alpha) * grad * grad
+        square_avg *= alpha_
+        square_avg += mix * grad * grad
         if centered:
             grad_avg = _buffer(state, "grad_avg", param)
-            _lerp_(grad_avg, grad, 1 - alpha)
+            lerp_(grad_avg, grad)
             avg = square_avg - grad_avg * grad_avg
             np.sqrt(avg, out=avg)
         else:
             avg = np.sqrt(square_avg)
         avg += eps
 
-        if momentum > 0:
+        if use_momentum:
             buf = _buffer(state, "momentum_buffer", param)
             buf *= momentum
             buf += grad / avg

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer, ParamsT, _check_nonnegative
+from .optimizer import Optimizer, ParamsT, _check_nonnegative, as_constants
 
 __all__ = ["SGD", "sgd"]
 
@@ -109,17 +109,23 @@ def sgd(
     nesterov: bool,
     maximize: bool,
 ) -> None:
-    """SGD's update of parameter arrays, in place: PyTorch's single-tensor ``sgd``.
+    """SGD's update of parameter arrays of one dtype, in place: PyTorch's single-tensor
+    ``sgd``.
 
     ``states[i]`` is the state dict of ``params[i]`` (its ``"momentum_buffer"``, created
     here at the first step with momentum). ``grads`` are only read.
     """
+    use_momentum, decay, damped = momentum != 0, weight_decay != 0, dampening != 0
+    if params:
+        lr, momentum, weight_decay, kept = as_constants(
+            params[0].dtype, lr, momentum, weight_decay, 1 - dampening
+        )
     for param, grad, state in zip(params, grads, states, strict=True):
         if maximize:
             grad = -grad
-        if weight_decay != 0:
+        if decay:
             grad = grad + weight_decay * param
-        if momentum != 0:
+        if use_momentum:
             buf = state.get("momentum_buffer")
             if buf is None:
                 # A copy: grad may be p.grad's own array, which the buffer must not share.
@@ -127,6 +133,6 @@ def sgd(
             else:
                 buf *= momentum
                 # (1 - 0) * grad is grad exactly: skip the multiplication.
-                buf += grad if dampening == 0 else (1 - dampening) * grad
+                buf += kept * grad if damped else grad
             grad = grad + momentum * buf if nesterov else buf
         param -= lr * grad
