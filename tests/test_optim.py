@@ -382,6 +382,32 @@ def test_param_groups_have_their_own_options():
     np.testing.assert_allclose(a.numpy(), [-0.2])
 
 
+def test_options_changed_between_steps_take_effect():
+    # The step keeps the converted options while the group holds the same objects: a
+    # new value, or a list changed in place, must be seen at the next step.
+    def run(change):
+        p = Tensor(np.array([1.0, -1.0]), requires_grad=True)
+        opt = optim.Adam([p], lr=0.1, betas=[0.9, 0.999])
+        for i in range(3):
+            p.grad = Tensor(np.array([0.5, 2.0]))
+            opt.step()
+            change(opt.param_groups[0], i)
+        return p.numpy()
+
+    def replace(group, i):
+        group["betas"] = [0.5, 0.999] if i == 0 else group["betas"]
+        group["lr"] = np.float64(0.05) if i == 1 else group["lr"]
+
+    def mutate(group, i):
+        if i == 0:
+            group["betas"][0] = 0.5
+        if i == 1:
+            group["lr"] = 0.05
+
+    np.testing.assert_array_equal(run(replace), run(mutate))
+    assert not np.array_equal(run(replace), run(lambda group, i: None))
+
+
 def test_add_param_group():
     a = Tensor(np.array([1.0]), requires_grad=True)
     b = Tensor(np.array([2.0]), requires_grad=True)

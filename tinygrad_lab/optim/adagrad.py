@@ -116,7 +116,10 @@ def adagrad(
         return
     dtype = params[0].dtype
     decay = weight_decay != 0
-    weight_decay, eps = as_constants(dtype, weight_decay, eps)
+    # The options as 0-d arrays of the parameters' dtype (see as_constants), those used.
+    (eps,) = as_constants(dtype, eps)
+    if decay:
+        (weight_decay,) = as_constants(dtype, weight_decay)
     last_step = None
     for param, grad, state in zip(params, grads, states, strict=True):
         if not state:

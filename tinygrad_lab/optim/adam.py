@@ -151,12 +151,13 @@ def adam(
     if not params:
         return
     beta1, beta2 = betas
+    # Derived in Python floats, as PyTorch does, then as 0-d arrays of the parameters'
+    # dtype (see as_constants).
     dtype = params[0].dtype
-    # Derived in Python floats, as PyTorch does, then as 0-d arrays (see as_constants).
+    beta2_c, mix2, eps = as_constants(dtype, beta2, 1 - beta2, eps)  # _c: a 0-d array
     decay = weight_decay != 0
-    shrink, weight_decay, beta2_, mix2, eps = as_constants(
-        dtype, 1 - lr * weight_decay, weight_decay, beta2, 1 - beta2, eps
-    )
+    if decay:
+        shrink, weight_decay = as_constants(dtype, 1 - lr * weight_decay, weight_decay)
     lerp_ = Lerp(1 - beta1, dtype)
     last_step = None
     for param, grad, state in zip(params, grads, states, strict=True):
@@ -176,7 +177,7 @@ def adam(
                 grad = grad + weight_decay * param
 
         lerp_(exp_avg, grad)
-        exp_avg_sq *= beta2_
+        exp_avg_sq *= beta2_c
         exp_avg_sq += mix2 * grad * grad
 
         if step != last_step:  # usually the same for every parameter

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import copy
 import functools
-import math
+import operator
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
@@ -72,19 +72,26 @@ def as_constants(dtype: np.dtype, *values: float) -> tuple[np.ndarray, ...]:
     Python floats first, as PyTorch does, then convert. The arrays are cached (options
     rarely change between steps), so they are shared and read-only.
     """
-    # The cache compares numbers with ==, for which 0.0 == -0.0: key zeros by their sign.
-    signs = tuple(math.copysign(1.0, v) for v in values if v == 0) if 0 in values else ()
-    return _cached_constants(dtype, values, signs)
+    if 0 in values:  # the cache compares with ==, which can't tell -0.0 from 0.0
+        return _read_only_constants(dtype, values)
+    return _cached_constants(dtype, values)
 
 
-@functools.lru_cache(maxsize=256)
-def _cached_constants(
-    dtype: np.dtype, values: tuple[float, ...], signs: tuple[float, ...]
-) -> tuple[np.ndarray, ...]:
+def _read_only_constants(dtype: np.dtype, values: tuple[float, ...]) -> tuple[np.ndarray, ...]:
     constants = tuple(np.array(value, dtype) for value in values)
     for constant in constants:
         constant.flags.writeable = False
     return constants
+
+
+_cached_constants = functools.lru_cache(maxsize=256)(_read_only_constants)
+
+
+def _is_immutable(value: Any) -> bool:
+    """A number, string, None or a tuple of them: a value that can't change in place."""
+    if type(value) is tuple:
+        return all(map(_is_immutable, value))
+    return isinstance(value, (float, int, str, np.generic)) or value is None
 
 
 def _records_step_call(step: Callable[..., Any]) -> Callable[..., Any]:
@@ -162,6 +169,7 @@ class Optimizer:
         self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
         self._opt_called = False  # has step() run? (read by the lr schedulers)
+        self._options_cache: dict[int, tuple[tuple[Any, ...], dict[str, Any]]] = {}
         groups = list(params)
         if len(groups) == 0:
             raise ValueError(f"{name}: optimizer got an empty parameter list")
@@ -302,32 +310,42 @@ class Optimizer:
                 loss = closure()
         self._opt_called = True
         # Every gradient is checked before any parameter moves.
-        work = [(group, self._with_grads(i, group)) for i, group in enumerate(self.param_groups)]
+        work = [self._with_grads(i, group) for i, group in enumerate(self.param_groups)]
+        state = self.state
         # Graph recording off, as under no_grad (set directly: a step is a hot path).
         grad_enabled, modes.grad_enabled = modes.grad_enabled, False
         try:
-            for group, batches in work:
-                if batches:
-                    options = {key: _plain(group[key]) for key in self.defaults}
-                    for params, arrays, grads in batches:
-                        self._update_batch(params, arrays, grads, options)
+            for index, batches in enumerate(work):
+                if not batches:
+                    continue
+                options = self._options(index)
+                for params, arrays, grads in batches:
+                    try:
+                        self._update_group(arrays, grads, [state[p] for p in params], options)
+                    finally:
+                        for p in params:  # values saved for a backward are now stale
+                            mark_changed(p)
         finally:
             modes.grad_enabled = grad_enabled
         return loss
 
-    def _update_batch(
-        self,
-        params: list[Tensor],
-        arrays: list[np.ndarray],
-        grads: list[np.ndarray],
-        options: dict[str, Any],
-    ) -> None:
-        state = self.state
-        try:
-            self._update_group(arrays, grads, [state[p] for p in params], options)
-        finally:
-            for p in params:  # values saved for a backward are now stale
-                mark_changed(p)
+    def _options(self, index: int) -> dict[str, Any]:
+        """The options of group ``index`` (the keys of ``defaults``) as Python numbers.
+
+        Reading and converting them costs about as much as updating a small parameter,
+        and they rarely change: the result is kept with the option objects it came from,
+        and reused while the group holds the very same objects (a new lr is a new
+        object). Options of a mutable type (betas as a list) are read at every step.
+        Don't modify the returned dict.
+        """
+        values = tuple(map(self.param_groups[index].__getitem__, self.defaults))
+        cached = self._options_cache.get(index)
+        if cached is not None and all(map(operator.is_, values, cached[0])):
+            return cached[1]
+        options = {key: _plain(value) for key, value in zip(self.defaults, values, strict=True)}
+        if all(map(_is_immutable, values)):
+            self._options_cache[index] = (values, options)
+        return options
 
     def _with_grads(self, index: int, group: dict[str, Any]) -> list[_Batch]:
         """The parameters of ``group`` that have a gradient, with their arrays and their
@@ -337,7 +355,7 @@ class Optimizer:
         params: list[Tensor] = []
         arrays: list[np.ndarray] = []
         grads: list[np.ndarray] = []
-        mixed = False
+        dtype, mixed = None, False
         for p in group["params"]:
             grad = p.grad
             if grad is None:
@@ -350,27 +368,18 @@ class Optimizer:
                     f"{type(self).__name__}.step: the gradient of {_where(index, group, p)} "
                     f"is a {type(grad).__name__}, not a Tensor"
                 ) from None
-            if g.shape != array.shape or (g.dtype is not array.dtype and g.dtype != array.dtype):
-                raise ValueError(
-                    f"{type(self).__name__}.step: a parameter of shape {array.shape} has a "
-                    f"gradient of shape {g.shape} ({_where(index, group, p)}: parameter "
-                    f"dtype {array.dtype}, gradient dtype {g.dtype}); a gradient must have "
-                    "its parameter's shape and dtype"
-                )
-            if not array.flags.writeable:
-                raise ValueError(
-                    f"{type(self).__name__}.step: {_where(index, group, p)} (shape "
-                    f"{array.shape}) is a read-only array and cannot be updated in place"
-                )
-            if arrays and array.dtype is not arrays[0].dtype:
+            # One test on the hot path; the precise check (and message) only when it fails.
+            if g.shape != array.shape or g.dtype is not array.dtype or not array.flags.writeable:
+                self._check_gradient(index, group, p, array, g)
+            if dtype is None:
+                dtype = array.dtype
+            elif array.dtype is not dtype:
                 mixed = True
             params.append(p)
             arrays.append(array)
             grads.append(g)
-        if not params:
-            return []
         if not mixed:
-            return [(params, arrays, grads)]
+            return [(params, arrays, grads)] if params else []
         by_dtype: dict[np.dtype, _Batch] = {}
         for p, array, g in zip(params, arrays, grads, strict=True):
             batch = by_dtype.setdefault(array.dtype, ([], [], []))
@@ -378,6 +387,25 @@ class Optimizer:
             batch[1].append(array)
             batch[2].append(g)
         return list(by_dtype.values())
+
+    def _check_gradient(
+        self, index: int, group: dict[str, Any], p: Tensor, array: np.ndarray, g: np.ndarray
+    ) -> None:
+        """Raise if gradient ``g`` doesn't fit parameter ``p`` (array ``array``) or the
+        parameter can't be written."""
+        name = type(self).__name__
+        if g.shape != array.shape or g.dtype != array.dtype:
+            raise ValueError(
+                f"{name}.step: a parameter of shape {array.shape} has a gradient of shape "
+                f"{g.shape} ({_where(index, group, p)}: parameter dtype {array.dtype}, "
+                f"gradient dtype {g.dtype}); a gradient must have its parameter's shape and "
+                "dtype"
+            )
+        if not array.flags.writeable:
+            raise ValueError(
+                f"{name}.step: {_where(index, group, p)} (shape {array.shape}) is a "
+                "read-only array and cannot be updated in place"
+            )
 
     def _update_group(
         self,
@@ -394,6 +422,7 @@ class Optimizer:
         default calls :meth:`_update` for each parameter. Never write into a gradient: it
         is the parameter's ``.grad``.
         """
+        options = dict(options)  # the caller's dict is cached: _update gets its own
         for param, grad, state in zip(params, grads, states, strict=True):
             self._update(param, grad, state, options)
 

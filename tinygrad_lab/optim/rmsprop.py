@@ -125,9 +125,12 @@ def rmsprop(
         return
     dtype = params[0].dtype
     use_momentum, decay = momentum > 0, weight_decay != 0
-    lr, momentum, weight_decay, alpha_, mix, eps = as_constants(
-        dtype, lr, momentum, weight_decay, alpha, 1 - alpha, eps
-    )
+    # The options as 0-d arrays of the parameters' dtype (see as_constants), those used.
+    lr, alpha_c, mix, eps = as_constants(dtype, lr, alpha, 1 - alpha, eps)  # _c: 0-d array
+    if use_momentum:
+        (momentum,) = as_constants(dtype, momentum)
+    if decay:
+        (weight_decay,) = as_constants(dtype, weight_decay)
     lerp_ = Lerp(1 - alpha, dtype)
     for param, grad, state in zip(params, grads, states, strict=True):
         if not state:
@@ -144,7 +147,7 @@ def rmsprop(
         if decay:
             grad = grad + weight_decay * param
 
-        square_avg *= alpha_
+        square_avg *= alpha_c
         square_avg += mix * grad * grad
         if centered:
             grad_avg = _buffer(state, "grad_avg", param)

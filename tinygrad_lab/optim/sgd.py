@@ -115,11 +115,16 @@ def sgd(
     ``states[i]`` is the state dict of ``params[i]`` (its ``"momentum_buffer"``, created
     here at the first step with momentum). ``grads`` are only read.
     """
+    if not params:
+        return
     use_momentum, decay, damped = momentum != 0, weight_decay != 0, dampening != 0
-    if params:
-        lr, momentum, weight_decay, kept = as_constants(
-            params[0].dtype, lr, momentum, weight_decay, 1 - dampening
-        )
+    # The options as 0-d arrays of the parameters' dtype (see as_constants), those used.
+    dtype = params[0].dtype
+    (lr,) = as_constants(dtype, lr)
+    if use_momentum:
+        momentum, kept = as_constants(dtype, momentum, 1 - dampening)
+    if decay:
+        (weight_decay,) = as_constants(dtype, weight_decay)
     for param, grad, state in zip(params, grads, states, strict=True):
         if maximize:
             grad = -grad
