@@ -87,13 +87,6 @@ def _read_only_constants(dtype: np.dtype, values: tuple[float, ...]) -> tuple[np
 _cached_constants = functools.lru_cache(maxsize=256)(_read_only_constants)
 
 
-def _is_immutable(value: Any) -> bool:
-    """A number, string, None or a tuple of them: a value that can't change in place."""
-    if type(value) is tuple:
-        return all(map(_is_immutable, value))
-    return isinstance(value, (float, int, str, np.generic)) or value is None
-
-
 def _records_step_call(step: Callable[..., Any]) -> Callable[..., Any]:
     """Wrap a subclass's own ``step`` so that the optimizer knows it ran (schedulers warn
     when their ``step`` comes first, as PyTorch's do)."""
@@ -335,16 +328,16 @@ class Optimizer:
         Reading and converting them costs about as much as updating a small parameter,
         and they rarely change: the result is kept with the option objects it came from,
         and reused while the group holds the very same objects (a new lr is a new
-        object). Options of a mutable type (betas as a list) are read at every step.
-        Don't modify the returned dict.
+        object; a list changed in place is the same list in both). Don't modify the
+        returned dict.
         """
         values = tuple(map(self.param_groups[index].__getitem__, self.defaults))
         cached = self._options_cache.get(index)
-        if cached is not None and all(map(operator.is_, values, cached[0])):
+        if (cached is not None and len(values) == len(cached[0])
+                and all(map(operator.is_, values, cached[0]))):
             return cached[1]
         options = {key: _plain(value) for key, value in zip(self.defaults, values, strict=True)}
-        if all(map(_is_immutable, values)):
-            self._options_cache[index] = (values, options)
+        self._options_cache[index] = (values, options)
         return options
 
     def _with_grads(self, index: int, group: dict[str, Any]) -> list[_Batch]:
