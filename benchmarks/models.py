@@ -22,7 +22,11 @@ def _load(fw: ModuleType, model: Any, params: dict[str, np.ndarray]) -> Any:
 
 
 def _numpy(t: Any) -> np.ndarray:
-    return t.detach().numpy().copy()
+    return np.array(t.detach())
+
+
+def _state(model: Any) -> dict[str, np.ndarray]:
+    return {k: np.array(v) for k, v in model.state_dict().items()}
 
 
 def _functional(fw: ModuleType) -> ModuleType:
@@ -52,7 +56,7 @@ def lab(fw: ModuleType, s: LabSetup) -> Run:
     step = train_step(model, nn.MSELoss(), fw.optim.SGD(model.parameters(), lr=s.lr))
 
     def result(loss: Any) -> dict[str, Any]:
-        return {"loss": loss.item(), **{k: _numpy(v) for k, v in model.state_dict().items()}}
+        return {"loss": loss.item(), **_state(model)}
 
     return Run(step, [(fw.from_numpy(s.X), fw.from_numpy(s.y))], result)
 
