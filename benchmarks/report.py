@@ -75,8 +75,9 @@ NOTE = (
     "implementation was first checked to give the reference's result from the same "
     "weights. NumPy and tinygrad_lab use one BLAS thread. The rows are described in "
     "`benchmarks/workloads.py`; `n/a (not built)`: `tl.compile` does not exist in this "
-    "checkout; memory: growth of tracemalloc's current and peak memory between the two "
-    "step counts (PyTorch's allocations are invisible to it).")
+    "checkout. Memory: growth between the two step counts of what tracemalloc sees still "
+    "allocated after a full collection, and of the peak, which also holds garbage waiting "
+    "for the cyclic collector (PyTorch's allocations are invisible to tracemalloc).")
 
 
 def load() -> str:

@@ -187,12 +187,12 @@ def memory_row(b: W.Budget) -> Row:
         try:
             run = models.lab(tl, S.lab_setup("linear"))
             run = compiled(run) if name == "compiled" else run
-            growth, peak = W.memory_growth(lambda run=run: epoch(run), first, last)
+            kept, peak = W.memory_growth(lambda run=run: epoch(run), first, last)
         except Exception as err:
             row.errors[name] = f"{type(err).__name__}: {err}"[:300]
             continue
-        flat = growth <= max(8 * 1024, 0.02 * peak)  # slack: allocator caches settle
-        row.cells[name] = f"{'flat' if flat else 'GROWS'} ({growth / 1024:+.1f} KiB)"
+        verdict = "flat" if kept <= 8 * 1024 else "GROWS"  # slack: allocator caches settle
+        row.cells[name] = f"{verdict} ({kept / 1024:+.1f} KiB; peak {peak / 1024:+.1f} KiB)"
     return row
 
 

@@ -92,10 +92,10 @@ def chain(fw: Any, n: int) -> tuple[float, float, dict[str, Any]]:
 
 
 def memory_growth(step: Callable[[], Any], first: int, last: int) -> tuple[int, int]:
-    """Bytes by which tracemalloc's current or peak memory grew from ``first`` to ``last``
-    calls of ``step`` (after 3 untimed ones: optimizer state and traces are no leak), and
-    the peak of the first stretch. Read after a full collection: what the cyclic
-    collector frees is no leak, and when it runs is not the step's doing."""
+    """Bytes by which memory grew from call ``first`` to call ``last`` of ``step`` (after 3
+    calls: optimizer state and traces are no leak), as tracemalloc sees it: what is still
+    allocated after a full collection (a leak), and the peak (which also holds garbage
+    that waits for the cyclic collector)."""
     for _ in range(3):
         step()
     gc.collect()
@@ -103,12 +103,13 @@ def memory_growth(step: Callable[[], Any], first: int, last: int) -> tuple[int, 
     try:
         memory = []
         for calls in (first, last - first):
+            tracemalloc.reset_peak()
             for _ in range(calls):
                 step()
+            peak = tracemalloc.get_traced_memory()[1]
             gc.collect()
-            memory.append(tracemalloc.get_traced_memory())  # (current, peak)
-            tracemalloc.reset_peak()
+            memory.append((tracemalloc.get_traced_memory()[0], peak))
     finally:
         tracemalloc.stop()
-    (current, peak), (current_2, peak_2) = memory
-    return max(current_2 - current, peak_2 - peak), peak
+    (kept, peak), (kept_2, peak_2) = memory
+    return kept_2 - kept, peak_2 - peak
