@@ -5,6 +5,7 @@ right (finite differences), and that the runner builds its table on a tiny budge
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from pathlib import Path
 
@@ -26,14 +27,13 @@ TINY = Budget(rounds=1, round_s=0.0, check_scale=0.0, chain_ops=1_000, chain_rou
               memory_steps=(5, 20), mlp_batches=2, conv_shape=(2, 16))
 
 
-@pytest.fixture
-def torch_one_thread():
-    """PyTorch on one thread: its second thread only waits on a busy small machine."""
-    torch = pytest.importorskip("torch")
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield torch
-    torch.set_num_threads(threads)
+@pytest.fixture(autouse=True)
+def torch_threads_restored():
+    """The runner sets PyTorch's thread count per implementation; other tests share it."""
+    threads = run.torch.get_num_threads() if run.torch else 0
+    yield
+    if run.torch:
+        run.torch.set_num_threads(threads)
 
 
 def checked(workload, use_torch: bool, epochs: int = 4) -> Row:
@@ -44,17 +44,17 @@ def checked(workload, use_torch: bool, epochs: int = 4) -> Row:
     return row
 
 
-@pytest.mark.parametrize("workload", [w for w in WORKLOADS if w.numpy], ids=lambda w: w.label)
-def test_tinygrad_lab_agrees_with_numpy(workload):
-    row = checked(workload, use_torch=False)
-    assert row.errors == {}
-    assert row.cells.get("compiled") == (None if hasattr(tl, "compile") else run.NOT_BUILT)
-
-
 @pytest.mark.parametrize("workload", WORKLOADS, ids=lambda w: w.label)
-def test_pytorch_agrees(workload, torch_one_thread):
-    """PyTorch against NumPy; for the second-order rows, tinygrad_lab against PyTorch."""
-    assert checked(workload, use_torch=True).errors == {}
+def test_implementations_agree(workload):
+    """tinygrad_lab (and PyTorch, when installed) against NumPy; for the second-order
+    rows, which have no hand-written version, tinygrad_lab against PyTorch."""
+    use_torch = importlib.util.find_spec("torch") is not None
+    if not (workload.numpy or use_torch):
+        pytest.skip("PyTorch is the reference of the second-order rows")
+    row = checked(workload, use_torch)
+    assert row.errors == {}
+    if workload.compile and not hasattr(tl, "compile"):
+        assert row.cells["compiled"] == run.NOT_BUILT
 
 
 def test_a_wrong_result_is_an_error_and_is_not_timed():
