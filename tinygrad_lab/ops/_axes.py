@@ -15,6 +15,11 @@ from ..tensor import Tensor, as_tensor
 AxisError = np.exceptions.AxisError if hasattr(np, "exceptions") else np.AxisError
 
 
+class ShapeError(ValueError, RuntimeError):
+    """Shapes that do not fit an op: PyTorch raises RuntimeError there, NumPy ValueError,
+    so this is both (either ``except`` catches it)."""
+
+
 def unary(x: Any) -> Tensor:
     """``x`` as a Tensor (arrays are wrapped without copying)."""
     return x if isinstance(x, Tensor) else as_tensor(x)

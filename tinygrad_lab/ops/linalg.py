@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..tensor import FUNCTION_OPS, UFUNC_OPS, Tensor, as_tensor, reflected, register_methods
+from ._axes import ShapeError
 
 
 def _operands(a: Any, b: Any) -> tuple[Tensor, Tensor]:
@@ -27,14 +28,14 @@ def _shape_error(a: Tensor, b: Tensor) -> None:
     """Raise a readable error for why ``a @ b`` is undefined (called only once NumPy has
     refused, so that the common case pays for no checks)."""
     if a.ndim == 0 or b.ndim == 0:
-        raise ValueError(
+        raise ShapeError(
             f"matmul: shapes {a.shape} @ {b.shape}: both operands need at least one axis "
             "(use * to multiply by a scalar)"
         )
     k_a = a.shape[-1]
     k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
     if k_a != k_b:
-        raise ValueError(
+        raise ShapeError(
             f"matmul: shapes {a.shape} @ {b.shape} do not match: {k_a} != {k_b} "
             "(inner dimensions)"
         )
@@ -42,7 +43,7 @@ def _shape_error(a: Tensor, b: Tensor) -> None:
     try:
         np.broadcast_shapes(batch_a, batch_b)
     except ValueError:
-        raise ValueError(
+        raise ShapeError(
             f"matmul: shapes {a.shape} @ {b.shape}: batch dimensions {batch_a} and "
             f"{batch_b} cannot be broadcast together"
         ) from None
@@ -59,9 +60,10 @@ def matmul(input: Any, other: Any) -> Tensor:  # noqa: A002
 
     Raises
     ------
-    ValueError
-        When the inner dimensions differ or the batch dimensions do not broadcast,
-        e.g. ``matmul: shapes (8, 3) @ (2, 1) do not match: 3 != 2 (inner dimensions)``.
+    ShapeError
+        (a ValueError and a RuntimeError) When the inner dimensions differ or the batch
+        dimensions do not broadcast, e.g.
+        ``matmul: shapes (8, 3) @ (2, 1) do not match: 3 != 2 (inner dimensions)``.
     """
     a, b = _operands(input, other)
     try:
@@ -109,7 +111,7 @@ def _matmul_backward(a: Tensor, b: Tensor) -> Any:
 
 def _need(op: str, a: Tensor, b: Tensor, ndims: tuple[int, int]) -> None:
     if (a.ndim, b.ndim) != ndims:
-        raise ValueError(
+        raise ShapeError(
             f"{op}: expected {ndims[0]}-D and {ndims[1]}-D tensors, got shapes {a.shape} "
             f"and {b.shape}" + ("; matmul broadcasts and accepts more" if op != "matmul" else "")
         )
@@ -127,7 +129,7 @@ def bmm(input: Any, mat2: Any) -> Tensor:  # noqa: A002
     a, b = _operands(input, mat2)
     _need("bmm", a, b, (3, 3))
     if a.shape[0] != b.shape[0]:
-        raise ValueError(
+        raise ShapeError(
             f"bmm: batch sizes differ: shapes {a.shape} and {b.shape} (bmm does not "
             "broadcast; matmul does)"
         )

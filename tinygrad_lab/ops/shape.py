@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..tensor import FUNCTION_OPS, Tensor, as_tensor, register_methods
-from ._axes import as_shape, normalize_axes, normalize_axis, pick, unary
+from ._axes import ShapeError, as_shape, normalize_axes, normalize_axis, pick, unary
 from .indexing import as_view, getitem
 
 # ---------------------------------------------------------------------------- reshaping
@@ -26,7 +26,7 @@ def _reshape(op: str, x: Tensor, shape: tuple[int, ...]) -> Tensor:
     try:
         out = x._array.reshape(shape)
     except ValueError:
-        raise RuntimeError(
+        raise ShapeError(
             f"{op}: cannot reshape a tensor of shape {x.shape} ({x._array.size} elements) "
             f"into shape {shape}"
         ) from None
@@ -88,7 +88,7 @@ def unflatten(input: Any, dim: int, sizes: Sequence[int]) -> Tensor:  # noqa: A0
     try:
         sizes = inner.reshape(sizes).shape
     except ValueError:
-        raise RuntimeError(
+        raise ShapeError(
             f"unflatten: sizes {sizes} don't multiply to the size {x.shape[ax]} of dim {ax}"
             f" (shape {x.shape})"
         ) from None
@@ -246,7 +246,7 @@ def expand(input: Any, *sizes: Any) -> Tensor:  # noqa: A002
     shape = as_shape("expand", sizes)
     lead = len(shape) - x.ndim
     if lead < 0:
-        raise ValueError(
+        raise ShapeError(
             f"expand: target shape {shape} has fewer dims than the tensor's shape {x.shape}"
         )
     target = []
@@ -255,12 +255,12 @@ def expand(input: Any, *sizes: Any) -> Tensor:  # noqa: A002
         if n == -1 and size is not None:
             n = size
         if n < 0:
-            raise ValueError(
+            raise ShapeError(
                 f"expand: size {shape[i]} at dim {i} of {shape} is invalid "
                 "(-1, keeping a size, is only allowed for existing dims)"
             )
         if size is not None and size != 1 and size != n:
-            raise ValueError(
+            raise ShapeError(
                 f"expand: cannot expand shape {x.shape} to {shape}: dim {i} has size "
                 f"{size}, which is neither 1 nor {n}"
             )
@@ -277,9 +277,9 @@ def expand_as(input: Any, other: Tensor) -> Tensor:  # noqa: A002
     return expand(input, other.shape)
 
 
-def broadcast_to(input: Any, shape: Any) -> Tensor:  # noqa: A002
-    """``expand`` as a function of the target shape (``torch.broadcast_to``)."""
-    return expand(input, shape)
+def broadcast_to(input: Any, *shape: Any) -> Tensor:  # noqa: A002
+    """``expand`` under NumPy's name (``torch.broadcast_to(x, shape)``)."""
+    return expand(input, *shape)
 
 
 def repeat(input: Any, *sizes: Any) -> Tensor:  # noqa: A002
@@ -451,7 +451,7 @@ def cat(tensors: Sequence[Any], dim: int = 0, *, axis: int | None = None) -> Ten
         if t.ndim != first.ndim or any(
             t.shape[d] != first.shape[d] for d in range(first.ndim) if d != ax
         ):
-            raise ValueError(
+            raise ShapeError(
                 f"cat: tensor {i} has shape {t.shape} but tensor 0 has shape {first.shape}; "
                 f"all sizes must match except along dim {ax}"
             )
@@ -474,7 +474,7 @@ def stack(tensors: Sequence[Any], dim: int = 0, *, axis: int | None = None) -> T
     first = tensors[0]
     for i, t in enumerate(tensors[1:], 1):
         if t.shape != first.shape:
-            raise ValueError(
+            raise ShapeError(
                 f"stack: tensor {i} has shape {t.shape} but tensor 0 has shape "
                 f"{first.shape}; stack needs equal shapes"
             )
@@ -487,6 +487,9 @@ def stack(tensors: Sequence[Any], dim: int = 0, *, axis: int | None = None) -> T
         out, tensors, lambda g, out, *xs: tuple(None if p is None else g[p] for p in picks),
         "stack",
     )
+
+
+concat = concatenate = cat  # PyTorch's and NumPy's other names
 
 
 # -------------------------------------------------------------------------- splitting
@@ -638,7 +641,8 @@ register_methods(
 FUNCTION_OPS.update(
     {
         np.reshape: _numpy_reshape, np.transpose: _numpy_transpose,
-        np.swapaxes: swapaxes, np.moveaxis: movedim, np.broadcast_to: broadcast_to,
+        np.swapaxes: swapaxes, np.moveaxis: movedim,
+        np.broadcast_to: lambda array, shape, subok=False: expand(array, shape),
         np.expand_dims: _numpy_expand_dims,
         np.squeeze: lambda a, axis=None: squeeze(a, axis),
         np.concatenate: _numpy_concatenate, np.stack: _numpy_stack, np.pad: _numpy_pad,
@@ -650,9 +654,11 @@ FUNCTION_OPS.update(
     }
 )
 
+moveaxis, swapdims = movedim, swapaxes
+
 __all__ = [
-    "broadcast_to", "cat", "chunk", "expand", "flatten", "flip", "movedim", "narrow",
-    "pad", "permute", "repeat", "repeat_interleave", "reshape", "roll", "select", "split",
-    "squeeze", "stack", "swapaxes", "t", "tile", "transpose", "tril", "triu", "unbind",
-    "unflatten", "unsqueeze", "view", "view_as",
+    "broadcast_to", "cat", "chunk", "concat", "concatenate", "expand", "flatten", "flip",
+    "moveaxis", "movedim", "narrow", "pad", "permute", "repeat", "repeat_interleave",
+    "reshape", "roll", "select", "split", "squeeze", "stack", "swapaxes", "swapdims", "t",
+    "tile", "transpose", "tril", "triu", "unbind", "unflatten", "unsqueeze", "view",
 ]
