@@ -227,6 +227,8 @@ def _index_put(op: str, x: Tensor, index: Any, values: Any, accumulate: bool) ->
 
     Gradient: ``g`` flows to ``x`` except at overwritten positions, and ``g[index]``
     to ``values`` (summed down to its shape by the engine where it was broadcast).
+    Where an integer array names a position twice without ``accumulate``, only the
+    write that NumPy kept (the last) gets the gradient: the others changed nothing.
     """
     values = as_tensor(values, like=x)
     out = x._array.copy()
@@ -244,16 +246,31 @@ def _index_put(op: str, x: Tensor, index: Any, values: Any, accumulate: bool) ->
         ) from None
     if out.dtype.kind != "f":
         return Tensor._wrap(out)  # integers carry no gradient
-    shape = x.shape
+    if accumulate:
+        return Tensor.from_op(out, (x, values), lambda g, out, x, v: (g, g[index]),
+                              "index_put")
+    untouched = np.ones(x.shape, dtype=bool)
+    untouched[index] = False
+    kept = _kept_writes(x.shape, index)
+    return Tensor.from_op(
+        out, (x, values),
+        lambda g, out, x, v: (g * untouched, g[index] if kept is None else g[index] * kept),
+        "index_put",
+    )
 
-    def backward(g: Any, out: Any, x: Any, v: Any) -> tuple[Any, Any]:
-        if accumulate:
-            return g, g[index]
-        untouched = np.ones(shape, dtype=bool)
-        untouched[index] = False
-        return g * untouched, g[index]
 
-    return Tensor.from_op(out, (x, values), backward, "index_put")
+def _kept_writes(shape: tuple[int, ...], index: Any) -> np.ndarray | None:
+    """Which of the writes ``out[index] = values`` survive (None: all of them). Only an
+    integer array can name a position twice; writing each write's number through the
+    same index tells which one NumPy kept."""
+    items = index if isinstance(index, tuple) else (index,)
+    if not any(isinstance(i, np.ndarray) and i.dtype.kind in "iu" for i in items):
+        return None
+    selected = np.empty(shape, dtype=np.int8)[index].shape
+    numbers = np.arange(int(np.prod(selected))).reshape(selected)
+    writer = np.empty(shape, dtype=numbers.dtype)
+    writer[index] = numbers
+    return writer[index] == numbers
 
 
 def index_put(input: Any, indices: Any, values: Any, accumulate: bool = False) -> Tensor:  # noqa: A002
