@@ -341,6 +341,8 @@ def _short(array: np.ndarray) -> str:
 def flip(input: Any, *dims: Any) -> Tensor:  # noqa: A002
     """Reverse the order of elements along ``dims`` (a copy, as in PyTorch)."""
     x = unary(input)
+    if not dims:
+        raise TypeError("flip: give the dims to reverse, e.g. flip(0) or flip((0, 1))")
     axes = normalize_axes("flip", as_shape("flip", dims), x.shape)
     out = np.flip(x._array, axes).copy()
     return Tensor.from_op(out, (x,), lambda g, out, x: (np.flip(g, axes),), "flip")
