@@ -390,6 +390,8 @@ class Tensor:
     @data.setter
     def data(self, value: Any) -> None:
         array = value._array if isinstance(value, Tensor) else np.asarray(value)
+        if array is self._array:
+            return  # `p.data += x` assigns back the alias it changed in place
         if array.dtype.kind not in "biuf":
             raise TypeError(f"Tensor.data = ...: expected numeric data, got {array.dtype}")
         if self.requires_grad and array.dtype.kind != "f":
