@@ -487,7 +487,8 @@ def test_numpy_functions_on_tensors_are_ops():
 
 
 def _distinct(shape_strategy=None):
-    shape_strategy = shape_strategy or tst.shapes(min_dims=0, max_dims=3, max_side=3)
+    if shape_strategy is None:
+        shape_strategy = tst.shapes(min_dims=0, max_dims=3, max_side=3)
     elements = st.integers(-300, 300).map(lambda v: v / 100)
     return tst.arrays(shape=shape_strategy, elements=elements, unique=True)
 
