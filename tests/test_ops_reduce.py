@@ -365,6 +365,9 @@ def test_numpy_keywords_give_values_only():
     assert isinstance(out, Tensor) and out.tolist() == [5.0, 7.0]
     assert x.min(axis=0, keepdims=True).tolist() == [[1.0, 2.0]]
     assert isinstance(np.max(x, axis=1), Tensor)
+    values, indices = x.max(1, keepdims=True)  # PyTorch code spells keepdim so too
+    assert values.tolist() == [[5.0], [7.0]] and indices.tolist() == [[1], [0]]
+    assert x.max(keepdims=True).tolist() == [[7.0]]
     with pytest.raises(TypeError, match=r"max: dim must be one int .* use amax"):
         x.max(dim=(0, 1))
 

@@ -411,7 +411,8 @@ register_methods(
     }
 )
 
+# The names PyTorch has at its top level (t[index] is the method form of getitem/setitem).
 __all__ = [
-    "gather", "getitem", "index_add", "index_put", "index_select", "masked_fill",
-    "masked_select", "nonzero", "scatter", "scatter_add", "setitem", "take",
+    "gather", "index_add", "index_put", "index_select", "masked_fill", "masked_select",
+    "nonzero", "scatter", "scatter_add", "take",
 ]

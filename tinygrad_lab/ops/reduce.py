@@ -216,20 +216,20 @@ def _max_or_min(op: str, input: Any, dim: Any, keepdim: bool, axis: Any,  # noqa
     if isinstance(dim, (Tensor, np.ndarray)):
         return pair(input, dim)
     x = unary(input)
-    if axis is not None or keepdims is not None:  # NumPy's keywords: values only
+    keep = _keepdim(op, keepdim, keepdims)
+    if axis is not None:  # NumPy's keyword: the values only, as NumPy returns them
         axes = reduction_axes(op, x.shape, dim, axis)
-        keep = _keepdim(op, keepdim, keepdims)
         if isinstance(axis, (int, np.integer)) and not isinstance(axis, bool):
             return _extreme_along(op, arg, x, axis, keep)[0]
         return _extreme_values(op, fn, x, axes, keep)
     if dim is None:
-        return _extreme_values(op, fn, x, tuple(range(x.ndim)), keepdim)
+        return _extreme_values(op, fn, x, tuple(range(x.ndim)), keep)
     if isinstance(dim, (tuple, list)):
         raise TypeError(
             f"{op}: dim must be one int to get (values, indices), got {dim}; for several "
             f"dims use a{op}(x, dims) (or NumPy's axis=)"
         )
-    values, indices = _extreme_along(op, arg, x, dim, keepdim)
+    values, indices = _extreme_along(op, arg, x, dim, keep)
     return getattr(return_types, op)(values, indices)
 
 
@@ -244,10 +244,11 @@ def max(input: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
       first maximum along ``dim``).
     * ``max(x, other)`` (a tensor): the elementwise maximum, as :func:`maximum`.
 
-    With NumPy's keywords (``axis=``, ``keepdims=``) it returns the values only, as
-    NumPy does (that is the form gradient formulas and NumPy code use): for an int
+    With NumPy's keyword ``axis=`` it returns the values only, as NumPy does (the form
+    NumPy code and gradient formulas such as ``x.max(axis=-1, keepdims=True)`` use; a
+    deliberate difference from PyTorch, which reads ``axis=`` as ``dim=``): for an int
     ``axis`` the gradient goes to the first maximum, for None or a tuple it is shared
-    among ties (as ``amax``).
+    among ties (as ``amax``). ``keepdims=`` is only a spelling of ``keepdim=``.
 
     Raises
     ------

@@ -658,9 +658,11 @@ FUNCTION_OPS.update(
 
 moveaxis, swapdims = movedim, swapaxes
 
+# The names PyTorch has at its top level (expand, repeat, view and pad are methods or
+# live in nn.functional there).
 __all__ = [
-    "broadcast_to", "cat", "chunk", "concat", "concatenate", "expand", "flatten", "flip",
-    "moveaxis", "movedim", "narrow", "pad", "permute", "repeat", "repeat_interleave",
-    "reshape", "roll", "select", "split", "squeeze", "stack", "swapaxes", "swapdims", "t",
-    "tile", "transpose", "tril", "triu", "unbind", "unflatten", "unsqueeze", "view",
+    "broadcast_to", "cat", "chunk", "concat", "concatenate", "flatten", "flip",
+    "moveaxis", "movedim", "narrow", "permute", "repeat_interleave", "reshape", "roll",
+    "select", "split", "squeeze", "stack", "swapaxes", "swapdims", "t", "tile",
+    "transpose", "tril", "triu", "unbind", "unflatten", "unsqueeze",
 ]
