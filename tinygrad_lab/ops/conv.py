@@ -35,7 +35,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from ..tensor import Tensor, as_tensor
 
@@ -139,15 +138,13 @@ class _Grid:
     def padded(self) -> tuple[int, ...]:
         return tuple(n + a + b for n, a, b in zip(self.size, self.left, self.right, strict=True))
 
-    @property
-    def spans(self) -> tuple[int, ...]:
-        return _spans(self.kernel, self.dilation)
-
     def pad(self, x: np.ndarray, value: float = 0.0) -> np.ndarray:
         if not any(self.left) and not any(self.right):
             return x
-        width = [(0, 0)] * (x.ndim - len(self.size)) + list(zip(self.left, self.right, strict=True))
-        return np.pad(x, width, constant_values=value)
+        # A filled array and one copy: several times faster than np.pad for small inputs.
+        out = np.full(x.shape[: x.ndim - len(self.size)] + self.padded, value, dtype=x.dtype)
+        self.crop(out)[...] = x
+        return out
 
     def crop(self, xp: np.ndarray) -> np.ndarray:
         """The input's part of a padded array (a view)."""
@@ -167,14 +164,13 @@ class _Grid:
 
 def _unfold_array(x: np.ndarray, grid: _Grid) -> np.ndarray:
     """``(*lead, *L) -> (*lead, *K, *L_out)``: ``out[..., k, l] = xp[..., l*stride +
-    k*dilation]`` for the zero-padded ``xp``, one contiguous copy."""
-    d, lead = len(grid.kernel), x.ndim - len(grid.kernel)
-    view = sliding_window_view(grid.pad(x), grid.spans, axis=tuple(range(lead, lead + d)))
-    starts = (slice(0, (n - 1) * s + 1, s) for n, s in zip(grid.out, grid.stride, strict=True))
-    taps = (slice(None, None, dil) for dil in grid.dilation)
-    view = view[(..., *starts, *taps)]  # (*lead, *L_out, *K)
-    order = (*range(lead), *range(lead + d, lead + 2 * d), *range(lead, lead + d))
-    return np.ascontiguousarray(view.transpose(order))
+    k*dilation]`` for the zero-padded ``xp``: one strided copy per kernel tap."""
+    d = len(grid.kernel)
+    xp = grid.pad(x)
+    out = np.empty(x.shape[: x.ndim - d] + grid.kernel + grid.out, dtype=x.dtype)
+    for tap, where in grid.taps():
+        out[(..., *tap, *(slice(None),) * d)] = xp[where]
+    return out
 
 
 def _fold_array(cols: np.ndarray, grid: _Grid) -> np.ndarray:
