@@ -22,6 +22,7 @@ from tinygrad_lab.ops.conv import (
     max_pool2d,
     unfold,
 )
+from tinygrad_lab.testing import gradcheck, gradgradcheck
 from tinygrad_lab.testing import strategies as tst
 
 # ------------------------------------------------------------------ references
@@ -149,48 +150,28 @@ def naive_avg_pool1d(x, kernel_size, stride=None, padding=0, ceil_mode=False,
 
 
 # ------------------------------------------------------------- derivative checks
-# Every op is checked at first and second order: gradients (vector-Jacobian products
-# with a random output gradient g) against central differences of the forward pass, and
-# second derivatives -- the gradient of <grad(out, inputs, g), u> with respect to the
-# inputs and to g, through create_graph=True -- against central differences of that
-# first gradient.
 
 
 def leaf(a):
     return Tensor(np.asarray(a, dtype=np.float64), requires_grad=True)
 
 
-def _vjp(fn, arrays, g):
-    """The gradients of ``<fn(arrays), g>`` with respect to every array (plain backward)."""
+def assert_gradients(fn, arrays, seed=0):
+    """First derivatives against central differences."""
+    assert gradcheck(fn, [leaf(a) for a in arrays], seed=seed)
+
+
+def assert_second_derivatives(fn, arrays, seed=0):
+    """Second derivatives against central differences of the first: with respect to the
+    inputs (gradgradcheck), and with respect to the output gradient ``g``, which
+    gradgradcheck holds constant: the gradient is a linear function of ``g`` that must be
+    differentiable too (for max_pool it is the only nonzero second derivative)."""
     inputs = [leaf(a) for a in arrays]
-    fn(*inputs).backward(g)
-    return [np.zeros(a.shape) if t.grad is None else t.grad.numpy() for a, t in
-            zip(arrays, inputs, strict=True)]
-
-
-def _central_differences(scalar_fn, arrays, eps=1e-6):
-    """d scalar_fn(arrays) / d arrays, one element at a time."""
-    grads = []
-    for i, a in enumerate(arrays):
-        d = np.zeros(a.shape)
-        for idx in np.ndindex(*a.shape):
-            step = np.zeros(a.shape)
-            step[idx] = eps
-            plus = [b + step if j == i else b for j, b in enumerate(arrays)]
-            minus = [b - step if j == i else b for j, b in enumerate(arrays)]
-            d[idx] = (scalar_fn(*plus) - scalar_fn(*minus)) / (2 * eps)
-        grads.append(d)
-    return grads
-
-
-def assert_gradients(fn, arrays, seed=0, atol=1e-6):
-    """First derivatives: ``grad <fn, g>`` against central differences."""
-    arrays = [np.asarray(a, dtype=np.float64) for a in arrays]
-    g = np.random.default_rng(seed).standard_normal(fn(*map(Tensor, arrays)).shape)
-    numeric = _central_differences(
-        lambda *a: float(np.sum(fn(*map(Tensor, a)).numpy() * g)), arrays)
-    for i, (ours, ref) in enumerate(zip(_vjp(fn, arrays, g), numeric, strict=True)):
-        np.testing.assert_allclose(ours, ref, rtol=1e-4, atol=atol, err_msg=f"input {i}")
+    assert gradgradcheck(fn, inputs, seed=seed)
+    g = leaf(np.random.default_rng(seed).standard_normal(fn(*inputs).shape))
+    for i in range(len(inputs)):
+        assert gradcheck(lambda g, i=i: grad(fn(*inputs), inputs, g, create_graph=True)[i],
+                         [g])
 
 
 def second_derivatives(fn, arrays, g, us):
@@ -203,23 +184,10 @@ def second_derivatives(fn, arrays, g, us):
             for a, s in zip([*arrays, g], second, strict=True)]
 
 
-def assert_second_derivatives(fn, arrays, seed=0):
-    """Second derivatives (with respect to the inputs and the output gradient) against
-    central differences of the first derivatives."""
-    rng = np.random.default_rng(seed)
-    arrays = [np.asarray(a, dtype=np.float64) for a in arrays]
-    g = rng.standard_normal(fn(*map(Tensor, arrays)).shape)
-    us = [rng.standard_normal(a.shape) for a in arrays]
-
-    def first_dot_u(*values):
-        *inputs, g = values
-        return sum(float(np.sum(d * u)) for d, u in zip(_vjp(fn, inputs, g), us, strict=True))
-
-    numeric = _central_differences(first_dot_u, [*arrays, g])
-    ours = second_derivatives(fn, arrays, g, us)
-    for i, (a, b) in enumerate(zip(ours, numeric, strict=True)):
-        name = "the output gradient" if i == len(arrays) else f"input {i}"
-        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6, err_msg=name)
+def _vjp(fn, arrays, g):
+    """The gradients of ``<fn(arrays), g>`` with respect to every array."""
+    inputs = [leaf(a) for a in arrays]
+    return [t.numpy() for t in grad(fn(*inputs), inputs, Tensor(g))]
 
 
 def assert_matches_torch(fn, torch_fn, arrays, seed=0):

@@ -218,13 +218,25 @@ _unfold, _fold = _linear_pair("unfold", _unfold_array, "fold", _fold_array)
 # per sample and group: Y = W X, X̄ = Wᵀ Y, W̄ = Σ_n Y Xᵀ.
 
 
+def _weight_matrices(w: np.ndarray, groups: int) -> np.ndarray:
+    """The weight as ``(G, C_out/G, C_in/G * K)``: one matrix per group."""
+    return w.reshape(groups, w.shape[0] // groups, math.prod(w.shape[1:]))
+
+
+def _window_matrices(x: np.ndarray, groups: int, lead: int, ndim: int) -> np.ndarray:
+    """The windows as ``(N, G, C_in/G * K, L_out)`` (sizes spelled out, not -1: a batch
+    may be empty)."""
+    shape = x.shape
+    rows = shape[lead] // groups * math.prod(shape[lead + 1 : lead + 1 + ndim])
+    return x.reshape(math.prod(shape[:lead]), groups, rows, math.prod(shape[lead + 1 + ndim :]))
+
+
 def _product_array(w: np.ndarray, x: np.ndarray, groups: int) -> np.ndarray:
     """``Y = W X``: ``y[n, o, *l] = Σ_{c, *k} w[o, c, *k] x[n, group(o)*C_in/G + c, *k, *l]``."""
     d = w.ndim - 2
-    lead, positions = x.shape[: x.ndim - 1 - 2 * d], x.shape[x.ndim - d :]
-    x4 = x.reshape(math.prod(lead), groups, -1, math.prod(positions))
-    y = np.matmul(w.reshape(groups, w.shape[0] // groups, -1), x4)
-    return y.reshape(*lead, w.shape[0], *positions)
+    lead = x.ndim - 1 - 2 * d
+    y = np.matmul(_weight_matrices(w, groups), _window_matrices(x, groups, lead, d))
+    return y.reshape(*x.shape[:lead], w.shape[0], *x.shape[x.ndim - d :])
 
 
 def _windows_grad_array(w: np.ndarray, y: np.ndarray, groups: int) -> np.ndarray:
@@ -232,18 +244,18 @@ def _windows_grad_array(w: np.ndarray, y: np.ndarray, groups: int) -> np.ndarray
     d = w.ndim - 2
     lead, positions = y.shape[: y.ndim - 1 - d], y.shape[y.ndim - d :]
     y4 = y.reshape(math.prod(lead), groups, w.shape[0] // groups, math.prod(positions))
-    x = np.matmul(w.reshape(groups, w.shape[0] // groups, -1).transpose(0, 2, 1), y4)
+    x = np.matmul(_weight_matrices(w, groups).transpose(0, 2, 1), y4)
     return x.reshape(*lead, groups * w.shape[1], *w.shape[2:], *positions)
 
 
 def _weight_grad_array(y: np.ndarray, x: np.ndarray, groups: int) -> np.ndarray:
     """``W̄ = Σ_n Y Xᵀ``, shaped like the weight."""
     d = x.ndim - y.ndim
-    lead = y.shape[: y.ndim - 1 - d]
-    c_out, c_in, kernel = y.shape[len(lead)], x.shape[len(lead)], x.shape[len(lead) + 1 :][:d]
+    lead = y.ndim - 1 - d
+    c_out, c_in, kernel = y.shape[lead], x.shape[lead], x.shape[lead + 1 : lead + 1 + d]
     per_group, positions = c_out // groups, math.prod(y.shape[y.ndim - d :])
-    y4 = y.reshape(math.prod(lead), groups, per_group, positions)
-    x4 = x.reshape(math.prod(lead), groups, -1, positions)
+    y4 = y.reshape(math.prod(y.shape[:lead]), groups, per_group, positions)
+    x4 = _window_matrices(x, groups, lead, d)
     if per_group <= positions:
         # One product per sample, then a sum: the (N, C_out, C_in/G * K) partial
         # products are no larger than the windows themselves.
@@ -484,7 +496,8 @@ def conv2d(
 def _im2col_array(x: np.ndarray, grid: _Grid) -> np.ndarray:
     cols = _unfold_array(x, grid)  # (*lead, C, *K, *L_out), contiguous: reshapes are views
     lead = x.shape[: x.ndim - len(grid.kernel) - 1]
-    return cols.reshape(*lead, -1, math.prod(grid.out))
+    return cols.reshape(*lead, math.prod(cols.shape[len(lead) : -len(grid.out)]),
+                        math.prod(grid.out))
 
 
 def _col2im_array(cols: np.ndarray, grid: _Grid) -> np.ndarray:
