@@ -25,6 +25,23 @@ from tinygrad_lab.ops.conv import (
 from tinygrad_lab.testing import gradcheck, gradgradcheck
 from tinygrad_lab.testing import strategies as tst
 
+
+@pytest.fixture(autouse=True, scope="module")
+def _torch_on_one_thread():
+    """The comparisons use tiny tensors: torch's thread pool only adds time (seconds on a
+    busy machine), so torch runs on one thread here, and gets its setting back after."""
+    try:
+        import torch
+    except ImportError:
+        yield
+        return
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+
 # ------------------------------------------------------------------ references
 
 
