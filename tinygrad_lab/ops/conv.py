@@ -29,9 +29,11 @@ the col2im adds run over long contiguous rows, and the product lands in the
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -50,6 +52,8 @@ _AXES = {1: ("L",), 2: ("H", "W")}  # names of the spatial axes, for messages
 def int_tuple(op: str, name: str, value: Any, ndim: int, minimum: int) -> tuple[int, ...]:
     """An int, or a sequence of ``ndim`` ints (PyTorch accepts both), each ``>= minimum``,
     as a tuple of ``ndim`` ints."""
+    if type(value) is int and value >= minimum:  # the common case, quickly
+        return (value,) * ndim
     values = tuple(value) if isinstance(value, (tuple, list)) else (value,) * ndim
     if len(values) != ndim:
         raise ValueError(
@@ -150,16 +154,20 @@ class _Grid:
         """The input's part of a padded array (a view)."""
         return xp[(..., *(slice(a, a + n) for a, n in zip(self.left, self.size, strict=True)))]
 
-    def taps(self) -> Iterator[tuple[int, ...]]:
-        """Each kernel tap's index, ``(j_1, ..., j_d)`` in row-major order, with the
+    @cached_property
+    def taps(self) -> list[tuple[tuple[int, ...], tuple[Any, ...]]]:
+        """Each kernel tap's index ``(j_1, ..., j_d)``, in row-major order, with the
         strided slices of the padded input that this tap reads in every window:
-        ``xp[slices][..., l] == xp[..., l * stride + j * dilation]``."""
-        for tap in np.ndindex(*self.kernel):
+        ``xp[slices][..., l] == xp[..., l * stride + j * dilation]``. Made once per grid:
+        the forward pass and the gradient both walk them."""
+        taps = []
+        for tap in itertools.product(*map(range, self.kernel)):
             slices = (
                 slice(j * d, j * d + (n - 1) * s + 1, s)
                 for j, d, n, s in zip(tap, self.dilation, self.out, self.stride, strict=True)
             )
-            yield tap, (..., *slices)
+            taps.append((tap, (..., *slices)))
+        return taps
 
 
 def _unfold_array(x: np.ndarray, grid: _Grid) -> np.ndarray:
@@ -168,7 +176,7 @@ def _unfold_array(x: np.ndarray, grid: _Grid) -> np.ndarray:
     d = len(grid.kernel)
     xp = grid.pad(x)
     out = np.empty(x.shape[: x.ndim - d] + grid.kernel + grid.out, dtype=x.dtype)
-    for tap, where in grid.taps():
+    for tap, where in grid.taps:
         out[(..., *tap, *(slice(None),) * d)] = xp[where]
     return out
 
@@ -178,7 +186,7 @@ def _fold_array(cols: np.ndarray, grid: _Grid) -> np.ndarray:
     position it was copied from (a loop over the kernel taps, never over positions)."""
     d = len(grid.kernel)
     out = np.zeros(cols.shape[: cols.ndim - 2 * d] + grid.padded, dtype=cols.dtype)
-    for tap, where in grid.taps():
+    for tap, where in grid.taps:
         out[where] += cols[(..., *tap, *(slice(None),) * d)]
     return grid.crop(out)
 
@@ -625,15 +633,19 @@ def _pool_grid(
 
 def _tap_masks(arg: np.ndarray, grid: _Grid) -> Iterator[tuple[np.ndarray, Any]]:
     """For each kernel tap, where it is its window's arg-max, and its slices."""
-    for j, (_, where) in enumerate(grid.taps()):
+    for j, (_, where) in enumerate(grid.taps):
         yield arg == j, where
 
 
 def _unpool_array(g: np.ndarray, arg: np.ndarray, grid: _Grid) -> np.ndarray:
-    """Each window's gradient sent to its arg-max tap, summed where windows overlap."""
+    """Each window's gradient sent to its arg-max tap, summed where windows overlap.
+
+    Masks multiply (np.where is several times slower): a non-finite gradient would
+    spread NaN over its window (inf * 0), as an infinite gradient has already diverged.
+    """
     out = np.zeros(g.shape[: g.ndim - len(grid.kernel)] + grid.padded, dtype=g.dtype)
     for chosen, where in _tap_masks(arg, grid):
-        out[where] += np.where(chosen, g, 0)
+        out[where] += g * chosen
     return grid.crop(out)
 
 
@@ -642,7 +654,7 @@ def _take_max_array(x: np.ndarray, arg: np.ndarray, grid: _Grid) -> np.ndarray:
     xp = grid.pad(x)  # the arg-max is never in the padding: the value does not matter
     out = np.zeros(arg.shape, dtype=x.dtype)
     for chosen, where in _tap_masks(arg, grid):
-        out += np.where(chosen, xp[where], 0)
+        out += xp[where] * chosen
     return out
 
 
@@ -667,7 +679,7 @@ def _max_pool(op: str, ndim: int, x: Any, kernel_size: Any, stride: Any, padding
     x = _float_tensor(op, "input", x)
     grid = _pool_grid(op, x, ndim, kernel_size, stride, padding, dilation, ceil_mode)
     xp = grid.pad(x._array, -np.inf)
-    taps = [xp[where] for _, where in grid.taps()]
+    taps = [xp[where] for _, where in grid.taps]
     # As in PyTorch's kernel: start from -inf at the first tap inside the input, and move
     # to a later tap when it is strictly larger (so ties keep the first, and the -inf
     # padding is never chosen), or when it is NaN (so the last NaN wins).
@@ -763,7 +775,7 @@ def max_pool2d(
 def _window_sum_array(x: np.ndarray, grid: _Grid, scale: np.ndarray) -> np.ndarray:
     """``scale * (sum of each window of the zero-padded x)``: one strided add per tap."""
     xp, out = grid.pad(x), None
-    for _, where in grid.taps():
+    for _, where in grid.taps:
         out = xp[where].copy() if out is None else np.add(out, xp[where], out=out)
     out *= scale
     return out
@@ -773,7 +785,7 @@ def _window_spread_array(g: np.ndarray, grid: _Grid, scale: np.ndarray) -> np.nd
     """The transpose of :func:`_window_sum_array`: ``scale * g`` added to every tap."""
     gs = g * scale
     out = np.zeros(g.shape[: g.ndim - len(grid.kernel)] + grid.padded, dtype=g.dtype)
-    for _, where in grid.taps():
+    for _, where in grid.taps:
         out[where] += gs
     return grid.crop(out)
 
@@ -781,6 +793,25 @@ def _window_spread_array(g: np.ndarray, grid: _Grid, scale: np.ndarray) -> np.nd
 _window_mean, _window_mean_t = _linear_pair(
     "avg_pool", _window_sum_array, "avg_pool_backward", _window_spread_array
 )
+
+
+def _window_sizes(grid: _Grid, count_include_pad: bool) -> Any:
+    """How many positions each window averages: along each axis, the padding counts or
+    not, but never beyond it (ceil mode's last window), as in PyTorch; the product over
+    the axes. One number when every window has the same size (the common case)."""
+    axes = zip(grid.out, grid.stride, grid.left, grid.kernel, grid.size, strict=True)
+    if all((count_include_pad or p == 0) and (n - 1) * s - p + k <= size + p
+           for n, s, p, k, size in axes):
+        return math.prod(grid.kernel)
+    sizes = None
+    for n, s, p, k, size in zip(grid.out, grid.stride, grid.left, grid.kernel, grid.size,
+                                strict=True):
+        starts = np.arange(n) * s - p
+        ends = np.minimum(starts + k, size + p)
+        along = ends - starts if count_include_pad else (
+            np.minimum(ends, size) - np.maximum(starts, 0))
+        sizes = along if sizes is None else np.multiply.outer(sizes, along)
+    return sizes
 
 
 def _avg_pool(op: str, ndim: int, x: Any, kernel_size: Any, stride: Any, padding: Any,
@@ -791,19 +822,7 @@ def _avg_pool(op: str, ndim: int, x: Any, kernel_size: Any, stride: Any, padding
         (divisor,) = int_tuple(op, "divisor_override", divisor_override, 1, 1)
         scale = np.asarray(1.0 / divisor, dtype=x.dtype)
     else:
-        # Window sizes: the product over axes of the positions each window covers
-        # (padding included or not; never beyond the padding, as in PyTorch).
-        count = np.ones(grid.out, dtype=np.int64)
-        for i, (n, s, p, k, size) in enumerate(
-            zip(grid.out, grid.stride, grid.left, grid.kernel, grid.size, strict=True)
-        ):
-            starts = np.arange(n) * s - p
-            if count_include_pad:
-                along = np.minimum(starts + k, size + p) - starts
-            else:
-                along = np.minimum(starts + k, size) - np.maximum(starts, 0)
-            count = count * along.reshape([-1 if a == i else 1 for a in range(ndim)])
-        scale = (1.0 / count).astype(x.dtype)
+        scale = np.asarray(1.0 / _window_sizes(grid, count_include_pad), dtype=x.dtype)
     return _window_mean(x, grid, scale)
 
 
