@@ -449,6 +449,7 @@ def test_conv1d_gradient_graph_names_its_ops():
     gx, gw = grad(out, [x, w], leaf(np.ones(out.shape)), create_graph=True)
     assert gx.op == "fold" and gx.parents[0].op == "conv_transpose"
     assert gw.op == "conv_weight_grad"
+    assert avg_pool1d(x, 2).op == "avg_pool1d" and max_pool2d(x, 1).op == "max_pool2d"
 
 
 @pytest.mark.parametrize(

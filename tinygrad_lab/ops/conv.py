@@ -199,14 +199,15 @@ def _linear_pair(
     an array) or of a Tensor (giving a Tensor whose gradient formula is the other map).
 
     ``forward(x, *params)`` and ``transpose(g, *params)`` compute on arrays; ``params``
-    (shapes, constant indices) are the same for both.
+    (shapes, constant indices) are the same for both; ``op=`` renames an application of
+    the map (``avg_pool2d``).
     """
 
-    def apply(x: Any, *params: Any) -> Any:
+    def apply(x: Any, *params: Any, op: str = name) -> Any:
         if not isinstance(x, Tensor):
             return forward(x, *params)
         return Tensor.from_op(forward(x._array, *params), (x,),
-                              lambda g, out, x: (apply_t(g, *params),), name)
+                              lambda g, out, x: (apply_t(g, *params),), op)
 
     def apply_t(g: Any, *params: Any) -> Any:
         if not isinstance(g, Tensor):
@@ -823,7 +824,7 @@ def _avg_pool(op: str, ndim: int, x: Any, kernel_size: Any, stride: Any, padding
         scale = np.asarray(1.0 / divisor, dtype=x.dtype)
     else:
         scale = np.asarray(1.0 / _window_sizes(grid, count_include_pad), dtype=x.dtype)
-    return _window_mean(x, grid, scale)
+    return _window_mean(x, grid, scale, op=op)
 
 
 def avg_pool1d(
