@@ -58,7 +58,7 @@ def test_linear_seed_is_reproducible_and_matches_default_rng():
 
 
 def collect(loader):
-    return [(xb.data, yb.data) for xb, yb in loader]
+    return [(xb.numpy(), yb.numpy()) for xb, yb in loader]
 
 
 def test_loader_batches_in_order():
@@ -72,7 +72,7 @@ def test_loader_batches_in_order():
     assert np.array_equal(np.concatenate([b[1] for b in batches]), y)
     xb, yb = next(iter(loader))
     assert isinstance(xb, Tensor) and isinstance(yb, Tensor) and xb.dtype == np.float64
-    xb.data[:] = -1  # batches are copies: the dataset is untouched
+    xb.numpy()[:] = -1  # batches are copies: the dataset is untouched
     assert X[0, 0] == 0.0
     assert len(DataLoader(X, y)) == 10  # batch_size 1 by default
 
@@ -128,6 +128,46 @@ def test_loader_errors():
         DataLoader(np.float64(1.0), np.zeros(1))
     with pytest.raises(TypeError, match="DataLoader: X must be an array or Tensor"):
         DataLoader([["a"]], [0])
+    with pytest.raises(TypeError, match=r"DataLoader: X must hold numbers.*dtype <U1"):
+        DataLoader(np.array([["a"], ["b"]]), np.zeros(2))
+    with pytest.raises(TypeError, match=r"DataLoader: y must hold numbers.*dtype object"):
+        DataLoader(np.zeros((2, 1)), np.array([None, 1], dtype=object))
+    with pytest.raises(TypeError, match=r"DataLoader: y must hold numbers.*complex128"):
+        DataLoader(np.zeros((2, 1)), np.zeros(2, dtype=complex))
+    with pytest.raises(ValueError, match="batch_size must be a positive integer, got None"):
+        DataLoader(np.zeros((2, 1)), np.zeros(2), batch_size=None)
+    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+        DataLoader(np.zeros((2, 1)), np.zeros(2), batch_size=2.0)
+    with pytest.raises(ValueError, match="shuffle must be True or False"):
+        DataLoader(np.zeros((2, 1)), np.zeros(2), shuffle="yes")
+    with pytest.raises(ValueError, match="seed must be a non-negative integer or None"):
+        DataLoader(np.zeros((2, 1)), np.zeros(2), seed=-1)
+    with pytest.raises(ValueError, match="seed must be a non-negative integer or None"):
+        DataLoader(np.zeros((2, 1)), np.zeros(2), seed=1.5)
+
+
+def test_loader_is_the_general_loader_over_a_tensor_dataset():
+    from tinygrad_lab.utils import data as tud
+
+    X = np.arange(14.0).reshape(7, 2)
+    y = np.arange(7)
+    loader = DataLoader(X, y, batch_size=np.int64(3), shuffle=True, seed=4)
+    assert isinstance(loader, tud.DataLoader) and isinstance(loader.dataset, tud.TensorDataset)
+    general = tud.DataLoader(tud.TensorDataset(Tensor(X), Tensor(y)), batch_size=3,
+                             shuffle=True, generator=tl_generator(4))
+    for (xb, yb), (gx, gy) in zip(loader, general, strict=True):
+        assert isinstance(xb, Tensor) and np.array_equal(xb.numpy(), gx.numpy())
+        assert np.array_equal(yb.numpy(), gy.numpy()) and yb.dtype == np.int64
+    batch = next(iter(loader))
+    assert type(batch) is tuple and len(batch) == 2
+    assert repr(loader) == "DataLoader(n_samples=7, batch_size=3, shuffle=True, drop_last=False)"
+    assert loader.n_samples == 7 and loader.seed == 4 and loader.X is X
+
+
+def tl_generator(seed):
+    from tinygrad_lab.random import Generator
+
+    return Generator().manual_seed(seed)
 
 
 @settings(max_examples=30)

@@ -1,4 +1,4 @@
-"""The lab's two datasets and a small DataLoader.
+"""The lab's two datasets and its DataLoader (a case of ``tinygrad_lab.utils.data``).
 
 Both generators return ``X`` of shape ``(n, 2)`` and labels ``y`` of shape ``(n, 1)``,
 float64, exactly as the lab's own code builds them.
@@ -6,14 +6,15 @@ float64, exactly as the lab's own code builds them.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
-from .random import get_rng
+from .random import Generator
 from .tensor import Tensor
+from .utils.data import DataLoader as _DataLoader
+from .utils.data import TensorDataset, _check_positive_int, _is_int, _share
 
 __all__ = ["DataLoader", "generate_linear", "generate_xor_easy"]
 
@@ -73,23 +74,35 @@ def generate_xor_easy() -> tuple[np.ndarray, np.ndarray]:
 
 
 def _as_array(value: Any, name: str) -> np.ndarray:
+    """The samples as a numeric ndarray: Tensors and arrays as they are, lists via Tensor."""
     if isinstance(value, Tensor):
-        return value.data
-    if isinstance(value, np.ndarray):
-        return value
-    try:
-        return Tensor(value).data  # lists follow the Tensor dtype rules
-    except TypeError as err:
-        raise TypeError(f"DataLoader: {name} must be an array or Tensor: {err}") from None
+        return value.numpy()
+    if not isinstance(value, np.ndarray):
+        try:
+            return Tensor(value).numpy()  # lists follow the Tensor dtype rules
+        except TypeError as err:
+            raise TypeError(f"DataLoader: {name} must be an array or Tensor: {err}") from None
+    if value.dtype.kind not in "biuf":
+        raise TypeError(
+            f"DataLoader: {name} must hold numbers (bool, int or float), got an array of "
+            f"dtype {value.dtype}"
+        )
+    return value
 
 
-class DataLoader:
+class DataLoader(_DataLoader):
     """Iterate over ``(X, y)`` in mini-batches of Tensors.
+
+    The lab's loader: :class:`tinygrad_lab.utils.data.DataLoader` over
+    ``TensorDataset(X, y)``, with a ``seed`` instead of a ``generator`` and batches as
+    ``(X_batch, y_batch)`` tuples.
 
     Parameters
     ----------
     X, y : array_like or Tensor
-        Samples along axis 0; both must have the same length. Arrays keep their dtype.
+        Samples along axis 0; both must have the same length. Arrays keep their dtype
+        (and are not copied: the loader reads them as they are when a batch is made);
+        lists follow the Tensor rules (floats become the default dtype).
     batch_size : int
     shuffle : bool
         Draw a new order at the start of every epoch (every ``iter``).
@@ -113,10 +126,10 @@ class DataLoader:
         self, X: Any, y: Any, batch_size: int = 1, shuffle: bool = False,
         seed: int | None = None, drop_last: bool = False,
     ) -> None:
-        is_int = isinstance(batch_size, (int, np.integer)) and not isinstance(batch_size, bool)
-        if not is_int or batch_size < 1:
+        batch_size = _check_positive_int("DataLoader", "batch_size", batch_size)
+        if seed is not None and not (_is_int(seed) and seed >= 0):
             raise ValueError(
-                f"DataLoader: batch_size must be a positive integer, got {batch_size!r}"
+                f"DataLoader: seed must be a non-negative integer or None, got {seed!r}"
             )
         X = _as_array(X, "X")
         y = _as_array(y, "y")
@@ -129,40 +142,23 @@ class DataLoader:
                 f"DataLoader: X has {len(X)} samples (shape {X.shape}) but y has {len(y)} "
                 f"(shape {y.shape}); they must have the same length"
             )
+        generator = None if seed is None else Generator().manual_seed(seed)
+        dataset = TensorDataset(_share(X), _share(y))
+        super().__init__(dataset, batch_size=batch_size, shuffle=shuffle,
+                         drop_last=drop_last, generator=generator)
         self.X = X
         self.y = y
-        self.batch_size = int(batch_size)
         self.shuffle = bool(shuffle)
-        self.drop_last = bool(drop_last)
         self.seed = seed
-        self._rng = None if seed is None else np.random.default_rng(seed)
 
     @property
     def n_samples(self) -> int:
         return len(self.X)
 
-    def __len__(self) -> int:
-        """Number of batches per epoch."""
-        if self.drop_last:
-            return self.n_samples // self.batch_size
-        return math.ceil(self.n_samples / self.batch_size)
-
-    def __iter__(self) -> Iterator[tuple[Tensor, Tensor]]:
-        n, size = self.n_samples, self.batch_size
-        order = None
-        if self.shuffle:
-            rng = self._rng if self._rng is not None else get_rng()
-            order = rng.permutation(n)
-        stop = n - n % size if self.drop_last else n
-        for start in range(0, stop, size):
-            if order is None:
-                # Copies, so changing a batch in place never changes the dataset.
-                xb = self.X[start:start + size].copy()
-                yb = self.y[start:start + size].copy()
-            else:
-                index = order[start:start + size]
-                xb, yb = self.X[index], self.y[index]
-            yield Tensor._wrap(xb), Tensor._wrap(yb)
+    def __iter__(self) -> Iterator[tuple[Tensor, ...]]:
+        # Each batch is fresh (rows are gathered), so changing it never changes X or y.
+        for batch in super().__iter__():
+            yield tuple(batch)
 
     def __repr__(self) -> str:
         return (

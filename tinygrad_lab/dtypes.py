@@ -6,6 +6,11 @@ from typing import Any
 
 import numpy as np
 
+__all__ = [
+    "bool", "double", "float", "float16", "float32", "float64", "half", "int", "int8",
+    "int16", "int32", "int64", "long", "short", "uint8",
+]
+
 float16 = half = np.dtype(np.float16)
 float32 = float = np.dtype(np.float32)  # noqa: A001  (PyTorch's names)
 float64 = double = np.dtype(np.float64)

@@ -152,6 +152,17 @@ class RemovableHandle:
         self.remove()
 
 
+# NumPy functions whose results carry no gradient (shapes, flags, indices, comparisons):
+# they run on the arrays also when an input requires grad.
+_NO_GRADIENT_NEEDED = {
+    np.shape, np.ndim, np.size, np.result_type, np.array_equal, np.array_equiv,
+    np.allclose, np.isclose, np.all, np.any, np.count_nonzero, np.argmax, np.argmin,
+    np.argsort, np.nonzero, np.argwhere, np.flatnonzero, np.may_share_memory,
+    np.shares_memory, np.array2string, np.array_repr, np.array_str, np.iscomplexobj,
+    np.isrealobj, np.can_cast, np.searchsorted, np.testing.assert_allclose,
+    np.testing.assert_array_equal, np.testing.assert_equal, np.save, np.savez,
+}
+
 # Filled by the ops files: which op a NumPy ufunc or function is, for tensors.
 UFUNC_OPS: dict[Any, Callable[..., Any]] = {}
 FUNCTION_OPS: dict[Any, Callable[..., Any]] = {}
@@ -379,6 +390,8 @@ class Tensor:
     @data.setter
     def data(self, value: Any) -> None:
         array = value._array if isinstance(value, Tensor) else np.asarray(value)
+        if array is self._array:
+            return  # `p.data += x` assigns back the alias it changed in place
         if array.dtype.kind not in "biuf":
             raise TypeError(f"Tensor.data = ...: expected numeric data, got {array.dtype}")
         if self.requires_grad and array.dtype.kind != "f":
@@ -457,7 +470,7 @@ class Tensor:
         op = FUNCTION_OPS.get(func)
         if op is not None:
             return op(*args, **kwargs)
-        if _needs_grad(args) or _needs_grad(kwargs.values()):
+        if func not in _NO_GRADIENT_NEEDED and (_needs_grad(args) or _needs_grad(kwargs.values())):
             raise TypeError(
                 f"np.{func.__name__} has no gradient in tinygrad_lab, and an input requires "
                 "grad; use a tinygrad_lab op, or .detach() the input"

@@ -1,4 +1,11 @@
-"""Numerical gradient checking: compare an op's backward with central differences."""
+"""Numerical gradient checking: compare gradients with central differences.
+
+:func:`gradcheck` checks first derivatives, :func:`gradgradcheck` second ones (the
+derivative of the gradient, so a backward that is right but not correctly
+differentiable is caught). Both use :func:`tinygrad_lab.autograd.grad`, so they leave
+every ``.grad`` as it was, and they restore every perturbed input, also when ``fn``
+raises.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +14,15 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import no_grad
+from ..autograd import grad
 from ..tensor import Tensor
 
 
 class GradcheckError(AssertionError):
     """Raised by :func:`gradcheck` when analytic and numeric gradients disagree."""
+
+
+Outputs = Callable[[Sequence[Tensor]], list[Any]]
 
 
 def _call(fn: Callable[..., Any], inputs: Sequence[Tensor]) -> Tensor:
@@ -22,74 +32,114 @@ def _call(fn: Callable[..., Any], inputs: Sequence[Tensor]) -> Tensor:
     return out
 
 
-def _forward_values(fn: Callable[..., Any], inputs: Sequence[Tensor]) -> np.ndarray:
-    with no_grad():
-        return np.array(_call(fn, inputs).data, dtype=np.float64).reshape(-1)
+def _values(outputs: Outputs, inputs: Sequence[Tensor], k: int) -> np.ndarray:
+    out = outputs(inputs)[k]
+    array = out.numpy() if isinstance(out, Tensor) else np.asarray(out)
+    return np.array(array, dtype=np.float64).reshape(-1)
 
 
-def numeric_jacobian(
-    fn: Callable[..., Any], inputs: Sequence[Tensor], index: int, eps: float = 1e-6
-) -> np.ndarray:
-    """Central-difference Jacobian ``d fn(inputs).ravel() / d inputs[index].ravel()``.
-
-    The input's array is perturbed in place and restored exactly afterwards.
-    """
-    flat = inputs[index].data.reshape(-1)  # a view: gradcheck makes inputs contiguous
+def _numeric(outputs: Outputs, inputs: Sequence[Tensor], k: int, j: int, eps: float
+             ) -> np.ndarray:
+    """Central differences of output ``k`` with respect to input ``j``, one column per
+    input element. The input's array is perturbed in place and restored exactly."""
+    array = inputs[j]._array
     columns = []
-    for i in range(flat.size):
-        saved = flat[i]
-        flat[i] = saved + eps
-        plus = _forward_values(fn, inputs)
-        flat[i] = saved - eps
-        minus = _forward_values(fn, inputs)
-        flat[i] = saved
+    for index in np.ndindex(array.shape):
+        saved = array[index]
+        try:
+            array[index] = saved + eps
+            plus = _values(outputs, inputs, k)
+            array[index] = saved - eps
+            minus = _values(outputs, inputs, k)
+        finally:
+            array[index] = saved  # exactly restored, also when the function raised
         columns.append((plus - minus) / (2 * eps))
-    n_out = _forward_values(fn, inputs).size
+    n_out = _values(outputs, inputs, k).size
     return np.stack(columns, axis=1) if columns else np.zeros((n_out, 0))
 
 
-def analytic_jacobian(
-    fn: Callable[..., Any], inputs: Sequence[Tensor], index: int
-) -> np.ndarray:
-    """Jacobian of ``fn`` with respect to ``inputs[index]`` from ``backward()``, one
-    output element (one-hot seed) per row."""
-    out = _call(fn, inputs)
+def _analytic(outputs: Outputs, inputs: Sequence[Tensor], k: int, j: int) -> np.ndarray:
+    """d output ``k`` / d input ``j`` by ``autograd.grad``, one output element per row."""
+    out = outputs(inputs)[k]
+    x = inputs[j]
+    size = int(np.prod(out.shape)) if isinstance(out, Tensor) else np.asarray(out).size
+    if not isinstance(out, Tensor) or not out.requires_grad:
+        return np.zeros((size, x._array.size))  # a constant: derivative zero
     rows = []
-    for k in range(out.size):
-        seed = np.zeros(out.size)
-        seed[k] = 1.0
-        for t in inputs:
-            t.grad = None
-        _call(fn, inputs).backward(seed.reshape(out.shape))
-        grad = inputs[index].grad
-        rows.append(np.zeros(inputs[index].size) if grad is None else grad.data.reshape(-1))
-    for t in inputs:
-        t.grad = None
-    return np.stack(rows) if rows else np.zeros((0, inputs[index].size))
+    for r in range(size):
+        seed = np.zeros(size)
+        seed[r] = 1.0
+        (g,) = grad(out, x, grad_outputs=seed.reshape(out.shape), retain_graph=True,
+                    allow_unused=True)
+        rows.append(np.zeros(x._array.size) if g is None else g.numpy().reshape(-1))
+    return np.stack(rows) if rows else np.zeros((0, x._array.size))
 
 
-def _fast_check(
-    fn: Callable[..., Any], inputs: Sequence[Tensor], index: int, eps: float,
-    rng: np.random.Generator,
-) -> tuple[float, float]:
-    """Return (analytic, numeric) ``vᵀ J u`` for random unit-variance ``u`` and ``v``."""
-    x = inputs[index]
-    out = _call(fn, inputs)
-    v = rng.standard_normal(out.shape)
+def _check(outputs: Outputs, inputs: Sequence[Tensor], checked: list[int], eps: float,
+           atol: float, rtol: float, fast_mode: bool, seed: int | None, what: str) -> None:
+    rng = np.random.default_rng(seed)
+    n_outputs = len(outputs(inputs))
+    for j in checked:
+        for k in range(n_outputs):
+            if fast_mode:
+                _fast(outputs, inputs, k, j, eps, atol, rtol, rng, what)
+                continue
+            analytic = _analytic(outputs, inputs, k, j)
+            numeric = _numeric(outputs, inputs, k, j, eps)
+            bad = ~(np.abs(analytic - numeric) <= atol + rtol * np.abs(numeric))
+            if bad.any():
+                out_k, in_k = np.unravel_index(int(np.argmax(bad)), bad.shape)
+                out_shape = np.shape(outputs(inputs)[k])
+                of = f"gradient {k}" if what == "gradgradcheck" else "output"
+                raise GradcheckError(
+                    f"{what}: input {j} (shape {inputs[j].shape}), element "
+                    f"{_index(in_k, inputs[j].shape)}, {of} element "
+                    f"{_index(out_k, out_shape)}: analytic {analytic[out_k, in_k]:.10g}, "
+                    f"numeric {numeric[out_k, in_k]:.10g} "
+                    f"({int(bad.sum())} of {bad.size} Jacobian entries differ)"
+                )
+
+
+def _fast(outputs: Outputs, inputs: Sequence[Tensor], k: int, j: int, eps: float,
+          atol: float, rtol: float, rng: np.random.Generator, what: str) -> None:
+    """Compare only ``vᵀ J u`` for random ``u`` and ``v``: one backward, two forwards."""
+    x = inputs[j]
+    out = outputs(inputs)[k]
+    v = rng.standard_normal(np.shape(out))
     u = rng.standard_normal(x.shape)
-    for t in inputs:
-        t.grad = None
-    out.backward(v)
-    analytic = 0.0 if x.grad is None else float(np.sum(x.grad.data * u))
-    for t in inputs:
-        t.grad = None
-    saved = x.data.copy()
-    x.data[...] = saved + eps * u
-    plus = float(np.dot(v.reshape(-1), _forward_values(fn, inputs)))
-    x.data[...] = saved - eps * u
-    minus = float(np.dot(v.reshape(-1), _forward_values(fn, inputs)))
-    x.data[...] = saved
-    return analytic, (plus - minus) / (2 * eps)
+    analytic = 0.0
+    if isinstance(out, Tensor) and out.requires_grad:
+        (g,) = grad(out, x, grad_outputs=v, allow_unused=True)
+        analytic = 0.0 if g is None else float(np.sum(g.numpy() * u))
+    saved = x._array.copy()
+    try:
+        x._array[...] = saved + eps * u
+        plus = float(np.dot(v.reshape(-1), _values(outputs, inputs, k)))
+        x._array[...] = saved - eps * u
+        minus = float(np.dot(v.reshape(-1), _values(outputs, inputs, k)))
+    finally:
+        x._array[...] = saved
+    numeric = (plus - minus) / (2 * eps)
+    if not abs(analytic - numeric) <= atol + rtol * abs(numeric):
+        raise GradcheckError(
+            f"{what} (fast_mode): input {j} (shape {x.shape}), output {k}: "
+            f"vᵀJu analytic {analytic:.10g}, numeric {numeric:.10g}"
+        )
+
+
+def _prepare(inputs: Sequence[Any], what: str) -> tuple[list[Tensor], list[int]]:
+    tensors = [x if isinstance(x, Tensor) else Tensor(np.asarray(x, dtype=np.float64))
+               for x in inputs]
+    checked = [i for i, t in enumerate(tensors) if t.requires_grad]
+    if not checked:
+        raise ValueError(f"{what}: no input has requires_grad=True")
+    for i in checked:
+        if tensors[i].dtype != np.float64:
+            raise TypeError(
+                f"{what}: input {i} has dtype {tensors[i].dtype}; use float64 "
+                "(finite differences are too coarse in float32)"
+            )
+    return tensors, checked
 
 
 def gradcheck(
@@ -105,7 +155,8 @@ def gradcheck(
 
     Every input with ``requires_grad=True`` is checked, in float64. By default the full
     Jacobian is compared: one backward pass per output element against two forward
-    passes per input element.
+    passes per input element. No ``.grad`` is touched, and inputs are restored exactly
+    (also when ``fn`` raises).
 
     Parameters
     ----------
@@ -141,50 +192,85 @@ def gradcheck(
     >>> gradcheck(lambda t: t.sigmoid(), [x])
     True
     """
-    tensors = [x if isinstance(x, Tensor) else Tensor(np.asarray(x, dtype=np.float64))
-               for x in inputs]
-    checked = [i for i, t in enumerate(tensors) if t.requires_grad]
-    if not checked:
-        raise ValueError("gradcheck: no input has requires_grad=True")
-    for i in checked:
-        if tensors[i].dtype != np.float64:
-            raise TypeError(
-                f"gradcheck: input {i} has dtype {tensors[i].dtype}; use float64 "
-                "(finite differences are too coarse in float32)"
-            )
-        if not tensors[i].data.flags.c_contiguous:
-            tensors[i].data = np.ascontiguousarray(tensors[i].data)
+    tensors, checked = _prepare(inputs, "gradcheck")
     if not _call(fn, tensors).requires_grad:
         raise GradcheckError("gradcheck: the output does not depend on any checked input")
-    rng = np.random.default_rng(seed)
-    for i in checked:
-        if fast_mode:
-            analytic, numeric = _fast_check(fn, tensors, i, eps, rng)
-            if not abs(analytic - numeric) <= atol + rtol * abs(numeric):
-                raise GradcheckError(
-                    f"gradcheck (fast_mode): input {i} (shape {tensors[i].shape}): "
-                    f"vᵀJu analytic {analytic:.10g}, numeric {numeric:.10g}"
-                )
-            continue
-        analytic = analytic_jacobian(fn, tensors, i)
-        numeric = numeric_jacobian(fn, tensors, i, eps)
-        bad = ~(np.abs(analytic - numeric) <= atol + rtol * np.abs(numeric))
-        if bad.any():
-            out_k, in_k = np.unravel_index(int(np.argmax(bad)), bad.shape)
-            out_shape = _forward_shape(fn, tensors)
-            raise GradcheckError(
-                f"gradcheck: input {i} (shape {tensors[i].shape}), element "
-                f"{_index(in_k, tensors[i].shape)}, output element "
-                f"{_index(out_k, out_shape)}: analytic {analytic[out_k, in_k]:.10g}, "
-                f"numeric {numeric[out_k, in_k]:.10g} "
-                f"({int(bad.sum())} of {bad.size} Jacobian entries differ)"
-            )
+    _check(lambda xs: [_call(fn, xs)], tensors, checked, eps, atol, rtol, fast_mode, seed,
+           "gradcheck")
     return True
 
 
-def _forward_shape(fn: Callable[..., Any], inputs: Sequence[Tensor]) -> tuple[int, ...]:
-    with no_grad():
-        return _call(fn, inputs).shape
+def gradgradcheck(
+    fn: Callable[..., Any],
+    inputs: Sequence[Any],
+    grad_outputs: Any = None,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    fast_mode: bool = False,
+    seed: int | None = 0,
+) -> bool:
+    """Check second derivatives of ``fn``: the gradient ``vᵀ J`` (computed with
+    ``create_graph=True``) is differentiated again and compared with central finite
+    differences of that gradient.
+
+    Catches an op whose first derivative is right but whose backward is not correctly
+    differentiable (e.g. a formula that captured a forward value as a constant).
+
+    Parameters
+    ----------
+    fn, inputs, eps, atol, rtol, fast_mode, seed
+        As in :func:`gradcheck`.
+    grad_outputs : array_like, optional
+        The ``v`` of ``vᵀ J``, shaped like ``fn``'s output (random normal, from ``seed``,
+        when left out).
+
+    Returns
+    -------
+    bool
+        True when every second derivative agrees.
+
+    Examples
+    --------
+    >>> x = Tensor(np.random.rand(3), dtype=np.float64, requires_grad=True)
+    >>> gradgradcheck(lambda t: t.exp(), [x])
+    True
+    """
+    tensors, checked = _prepare(inputs, "gradgradcheck")
+    out = _call(fn, tensors)
+    if grad_outputs is None:
+        grad_outputs = np.random.default_rng(seed).standard_normal(out.shape)
+    v = np.asarray(grad_outputs.numpy() if isinstance(grad_outputs, Tensor) else grad_outputs,
+                   dtype=np.float64)
+    if v.shape != out.shape:
+        raise ValueError(
+            f"gradgradcheck: grad_outputs has shape {v.shape}, the output {out.shape}"
+        )
+
+    def first_gradients(xs: Sequence[Tensor]) -> list[Any]:
+        wrt = [xs[i] for i in checked]
+        grads = grad(_call(fn, xs), wrt, grad_outputs=v, create_graph=True,
+                     allow_unused=True)
+        return [np.zeros(w.shape) if g is None else g for g, w in zip(grads, wrt, strict=True)]
+
+    _check(first_gradients, tensors, checked, eps, atol, rtol, fast_mode, seed,
+           "gradgradcheck")
+    return True
+
+
+def numeric_jacobian(
+    fn: Callable[..., Any], inputs: Sequence[Tensor], index: int, eps: float = 1e-6
+) -> np.ndarray:
+    """Central-difference Jacobian ``d fn(inputs).ravel() / d inputs[index].ravel()``."""
+    return _numeric(lambda xs: [_call(fn, xs)], inputs, 0, index, eps)
+
+
+def analytic_jacobian(
+    fn: Callable[..., Any], inputs: Sequence[Tensor], index: int
+) -> np.ndarray:
+    """Jacobian of ``fn`` with respect to ``inputs[index]`` from the gradient formulas,
+    one output element per row (no ``.grad`` is touched)."""
+    return _analytic(lambda xs: [_call(fn, xs)], inputs, 0, index)
 
 
 def _index(flat: Any, shape: tuple[int, ...]) -> tuple[int, ...]:
