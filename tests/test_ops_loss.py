@@ -8,7 +8,6 @@ import warnings
 
 import numpy as np
 import pytest
-from derivatives import check_grad, check_gradgrad
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -23,6 +22,7 @@ from tinygrad_lab.ops.loss import (
     mse_loss,
     nll_loss,
 )
+from tinygrad_lab.testing import gradcheck, gradgradcheck
 from tinygrad_lab.testing import strategies as tst
 
 REDUCTIONS = ["mean", "sum", "none"]
@@ -152,7 +152,7 @@ def test_mse_loss_values_and_gradients(reduction, data):
     out = mse_loss(Tensor(x), t, reduction=reduction)
     np.testing.assert_allclose(out.numpy(), reduce((x - t) ** 2, reduction), rtol=1e-12)
     fn = lambda a, b: mse_loss(a, b, reduction=reduction)  # noqa: E731
-    assert check_grad(fn, x, t) and check_gradgrad(fn, x, t)
+    assert gradcheck(fn, [leaf(x), leaf(t)]) and gradgradcheck(fn, [leaf(x), leaf(t)])
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
@@ -164,7 +164,7 @@ def test_l1_loss_values_and_gradients(reduction, data, offset):
     out = l1_loss(Tensor(x), Tensor(t), reduction=reduction)
     np.testing.assert_allclose(out.numpy(), reduce(np.abs(x - t), reduction), rtol=1e-12)
     fn = lambda a, b: l1_loss(a, b, reduction=reduction)  # noqa: E731
-    assert check_grad(fn, x, t) and check_gradgrad(fn, x, t)
+    assert gradcheck(fn, [leaf(x), leaf(t)]) and gradgradcheck(fn, [leaf(x), leaf(t)])
 
 
 def test_l1_loss_gradient_is_zero_where_input_equals_target():
@@ -187,7 +187,7 @@ def test_binary_cross_entropy_values_and_gradients(reduction, weighted, shape, d
     out = binary_cross_entropy(Tensor(p), t, w, reduction=reduction)
     np.testing.assert_allclose(out.numpy(), reduce(ref_bce(p, t, w), reduction), rtol=1e-12)
     fn = lambda a, b: binary_cross_entropy(a, b, w, reduction=reduction)  # noqa: E731
-    assert check_grad(fn, p, t) and check_gradgrad(fn, p, t)
+    assert gradcheck(fn, [leaf(p), leaf(t)]) and gradgradcheck(fn, [leaf(p), leaf(t)])
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
@@ -205,7 +205,7 @@ def test_bce_with_logits_values_and_gradients(reduction, weighted, with_pos_weig
     np.testing.assert_allclose(out.numpy(), ref, rtol=1e-10, atol=1e-12)
     fn = lambda a, b: binary_cross_entropy_with_logits(  # noqa: E731
         a, b, w, reduction=reduction, pos_weight=pw)
-    assert check_grad(fn, z, t) and check_gradgrad(fn, z, t)
+    assert gradcheck(fn, [leaf(z), leaf(t)]) and gradgradcheck(fn, [leaf(z), leaf(t)])
 
 
 def test_binary_cross_entropy_clamps_the_log_at_minus_100():
@@ -255,7 +255,7 @@ def test_nll_loss_values_and_gradients(reduction, case):
     np.testing.assert_allclose(out.numpy(), ref_nll(logp, labels, w, reduction), rtol=1e-12)
     if np.isfinite(out.numpy()).all():
         fn = lambda a: nll_loss(a, labels, w, reduction=reduction)  # noqa: E731
-        assert check_grad(fn, logp) and check_gradgrad(fn, logp)
+        assert gradcheck(fn, [leaf(logp)]) and gradgradcheck(fn, [leaf(logp)])
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
@@ -270,7 +270,7 @@ def test_cross_entropy_values_and_gradients(reduction, eps, case):
     if np.isfinite(out.numpy()).all():
         fn = lambda a: cross_entropy(a, Tensor(labels), w, reduction=reduction,  # noqa: E731
                                      label_smoothing=eps)
-        assert check_grad(fn, z) and check_gradgrad(fn, z)
+        assert gradcheck(fn, [leaf(z)]) and gradgradcheck(fn, [leaf(z)])
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
@@ -293,7 +293,7 @@ def test_cross_entropy_with_class_probabilities(reduction, eps, weighted, case):
     np.testing.assert_allclose(out.numpy(), reduce(per, reduction), rtol=1e-10, atol=1e-12)
     fn = lambda a, b: cross_entropy(a, b, w, reduction=reduction,  # noqa: E731
                                     label_smoothing=eps)
-    assert check_grad(fn, z, p) and check_gradgrad(fn, z, p)
+    assert gradcheck(fn, [leaf(z), leaf(p)]) and gradgradcheck(fn, [leaf(z), leaf(p)])
 
 
 @st.composite
@@ -337,7 +337,7 @@ def test_labels_that_all_count_skip_the_masks_with_the_same_result(reduction, ca
     if z.dtype == np.float64:
         fn = lambda a: cross_entropy(a, labels, reduction=reduction,  # noqa: E731
                                      ignore_index=ignore_index)
-        assert check_grad(fn, z) and check_gradgrad(fn, z)
+        assert gradcheck(fn, [leaf(z)]) and gradgradcheck(fn, [leaf(z)])
 
 
 def test_masks_are_built_only_when_some_label_does_not_count(monkeypatch):
@@ -564,7 +564,7 @@ def test_weighted_mse_and_l1(reduction, data, seed):
                     "mean": (per * w).sum() / w.sum()}[reduction]
         np.testing.assert_allclose(out.numpy(), expected, rtol=1e-12)
     mse = lambda a, b: mse_loss(a, b, reduction=reduction, weight=w)  # noqa: E731
-    assert check_grad(mse, x, t) and check_gradgrad(mse, x, t)
+    assert gradcheck(mse, [leaf(x), leaf(t)]) and gradgradcheck(mse, [leaf(x), leaf(t)])
 
 
 def test_deprecated_size_average_and_reduce_follow_pytorch():
