@@ -22,7 +22,8 @@ from ..tensor import UFUNC_OPS, Tensor, as_tensor, inplace, register_methods
 from .elementwise import to_dtype
 from .reduce import normalize_axis
 
-_quiet = np.errstate(over="ignore", under="ignore")  # a decorator: numpy builds it once
+# Used as a decorator, which NumPy makes thread-safe (a shared `with` object is not).
+_quiet = np.errstate(over="ignore", under="ignore")
 
 
 def _unary(x: Any) -> Tensor:

@@ -47,10 +47,10 @@ def linear(input: Any, weight: Any, bias: Any = None) -> Tensor:
         parents: tuple[Tensor, ...] = (x, w)
     else:
         b = bias if isinstance(bias, Tensor) else as_tensor(bias)
-        if b.shape != (out_features,):
+        if b._array.shape != (out_features,):
             raise ValueError(
                 f"linear: bias must have shape ({out_features},) to match weight "
-                f"{wd.shape}, got {b.shape}"
+                f"{wd.shape}, got {b._array.shape}"
             )
         out += b._array  # ``out`` is fresh, so adding in place is safe
         parents = (x, w, b)
@@ -70,7 +70,7 @@ def linear(input: Any, weight: Any, bias: Any = None) -> Tensor:
 
 def check_probability(op: str, p: Any) -> float:
     """Dropout's ``p`` as a float, or ValueError (PyTorch's message) unless in [0, 1]."""
-    if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0.0 <= p <= 1.0:
+    if isinstance(p, (bool, np.bool_)) or not isinstance(p, numbers.Real) or not 0.0 <= p <= 1.0:
         raise ValueError(f"{op}: probability has to be between 0 and 1, but got {p!r}")
     return float(p)
 

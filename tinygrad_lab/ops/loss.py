@@ -50,7 +50,8 @@ def legacy_reduction(op: str, size_average: Any, reduce: Any, reduction: str) ->
     """The reduction, checked; PyTorch's deprecated ``size_average`` and ``reduce``
     arguments decide it when either is given (with PyTorch's warning)."""
     if size_average is None and reduce is None:
-        check_reduction(op, reduction)
+        if reduction not in REDUCTIONS:
+            check_reduction(op, reduction)  # raises
         return reduction
     if reduce is False:
         reduction = "none"
@@ -79,19 +80,21 @@ def _reduce(loss: np.ndarray, reduction: str, total: Any = None) -> np.ndarray:
     return np.asarray(loss.sum() / total, dtype=loss.dtype)
 
 
-def _upstream(g: Any, reduction: str, total: Any) -> Any:
-    """d(reduced loss)/d(each element's loss), times the incoming gradient ``g``."""
+def _upstream(g: Any, reduction: str, total: Any, factor: float = 1) -> Any:
+    """d(reduced loss)/d(each element's loss), times the incoming gradient ``g`` and a
+    constant ``factor`` of the derivative (one scalar product instead of an array one)."""
     if reduction != "mean":
-        return g
-    return g / total if total else g * math.nan  # 0/0: NaN, as PyTorch's gradient
+        return g if factor == 1 else g * factor
+    return g * (factor / total) if total else g * math.nan  # 0/0: NaN, as PyTorch's
 
 
 # -------------------------------------------------------------------------- checks
 
 
 def _input(op: str, x: Any) -> Tensor:
-    x = as_tensor(x)
-    if x.dtype.kind != "f":
+    if not isinstance(x, Tensor):
+        x = as_tensor(x)
+    if x._array.dtype.kind != "f":
         raise TypeError(
             f"{op}: input must be a float tensor, got dtype {x.dtype} (shape {x.shape})"
         )
@@ -142,35 +145,41 @@ Derivative = Callable[[Any, Any], Any]
 
 def _elementwise_loss(
     op: str, x: Tensor, t: Tensor, loss: np.ndarray, reduction: str,
-    d_input: Derivative, d_target: Derivative, total: Any = None,
+    d_input: Derivative, d_target: Derivative, weight: Any = None, total: Any = None,
+    factor: float = 1,
 ) -> Tensor:
-    """Reduce a per-element loss and record its gradient: ``d_input(x, t)`` and
-    ``d_target(x, t)`` are d loss / d input (target) elementwise, written with their
-    arguments (so differentiable again) and computed only for a parent that needs it."""
+    """Reduce a per-element loss and record its gradient: ``factor * weight *
+    d_input(x, t)`` and ``... d_target(x, t)`` are d loss / d input (target) elementwise,
+    written with their arguments (so differentiable again) and computed only for a
+    parent that needs it."""
     total = loss.size if total is None else total
     need_x, need_t = x.requires_grad, t.requires_grad
 
     def backward(g: Any, out: Any, x: Any, t: Any) -> tuple[Any, Any]:
-        s = _upstream(g, reduction, total)
+        s = _upstream(g, reduction, total, factor)
+        if weight is not None:
+            s = s * weight
         return (d_input(x, t) * s if need_x else None,
                 d_target(x, t) * s if need_t else None)
 
     return Tensor.from_op(_reduce(loss, reduction, total), (x, t), backward, op)
 
 
-def _weighted(d: Derivative, w: Any) -> Derivative:
-    return d if w is None else (lambda x, t: d(x, t) * w)
-
-
 def _loss_weight(op: str, weight: Any, x: Tensor) -> Any:
     """``mse_loss``/``l1_loss``'s ``weight``: one per element (PyTorch: same size)."""
-    if weight is None:
-        return None
     w = _constant(op, "weight", weight, x)
     if w.shape != x.shape:
         raise ValueError(f"{op}: weight of shape {w.shape} and input of shape {x.shape} "
                          "must have the same size")
     return w
+
+
+def _difference(x: Any, t: Any) -> Any:
+    return x - t
+
+
+def _negated_difference(x: Any, t: Any) -> Any:
+    return t - x
 
 
 def mse_loss(
@@ -198,14 +207,12 @@ def mse_loss(
     reduction = legacy_reduction(op, size_average, reduce, reduction)
     x = _input(op, input)
     t = _target(op, x, target)
-    w = _loss_weight(op, weight, x)
+    w = None if weight is None else _loss_weight(op, weight, x)
     diff = x._array - t._array
     loss = diff * diff if w is None else diff * diff * w
-    return _elementwise_loss(
-        op, x, t, loss, reduction,
-        _weighted(lambda x, t: 2 * (x - t), w), _weighted(lambda x, t: 2 * (t - x), w),
-        None if w is None else w.sum(),
-    )
+    # d (x - t)² / dx = 2 (x - t), and -2 (x - t) for the target.
+    return _elementwise_loss(op, x, t, loss, reduction, _difference, _negated_difference,
+                             w, None if w is None else w.sum(), factor=2)
 
 
 def l1_loss(
@@ -221,12 +228,12 @@ def l1_loss(
     reduction = legacy_reduction(op, size_average, reduce, reduction)
     x = _input(op, input)
     t = _target(op, x, target)
-    w = _loss_weight(op, weight, x)
+    w = None if weight is None else _loss_weight(op, weight, x)
     loss = np.abs(x._array - t._array)
     return _elementwise_loss(
         op, x, t, loss if w is None else loss * w, reduction,
-        _weighted(lambda x, t: np.sign(x - t), w), _weighted(lambda x, t: np.sign(t - x), w),
-        None if w is None else w.sum(),
+        lambda x, t: np.sign(x - t), lambda x, t: np.sign(t - x),
+        w, None if w is None else w.sum(),
     )
 
 
@@ -270,8 +277,7 @@ def binary_cross_entropy(
     td = t._array
     loss = -(td * log_p + (1 - td) * log_1mp)
     return _elementwise_loss(
-        op, x, t, loss if w is None else loss * w, reduction,
-        _weighted(_bce_d_input, w), _weighted(_bce_d_target, w),
+        op, x, t, loss if w is None else loss * w, reduction, _bce_d_input, _bce_d_target, w
     )
 
 
@@ -336,8 +342,7 @@ def binary_cross_entropy_with_logits(
         return -z if pw is None else (pw - 1) * softplus_of(-z) - z
 
     return _elementwise_loss(
-        op, x, t, loss if w is None else loss * w, reduction,
-        _weighted(d_input, w), _weighted(d_target, w),
+        op, x, t, loss if w is None else loss * w, reduction, d_input, d_target, w
     )
 
 
@@ -407,7 +412,7 @@ def _pick(a: np.ndarray, labels: np.ndarray, axis: int) -> np.ndarray:
     return np.take_along_axis(a, np.expand_dims(labels, axis), axis=axis).squeeze(axis)
 
 
-def _one_hot(labels: np.ndarray, values: Any, shape: tuple, axis: int, dtype: Any) -> Any:
+def _at_labels(labels: np.ndarray, values: Any, shape: tuple, axis: int, dtype: Any) -> Any:
     """An array of ``shape`` holding ``values`` at the labels along the class axis."""
     out = np.zeros(shape, dtype)
     if len(shape) == 2:
@@ -495,7 +500,7 @@ def _nll(
     if not eps:
         return _log_likelihood(
             op, logp, -hit * picked,
-            lambda: _one_hot(labels, hit, logp.shape, axis, logp.dtype),
+            lambda: _at_labels(labels, hit, logp.shape, axis, logp.dtype),
             reduction, total, axis,
         )
 
@@ -506,7 +511,7 @@ def _nll(
     per_sample = -(1 - eps) * hit * picked - (spread * logp._array).sum(axis=axis)
 
     def coefficients() -> np.ndarray:
-        return _one_hot(labels, (1 - eps) * hit, logp.shape, axis, logp.dtype) + spread
+        return _at_labels(labels, (1 - eps) * hit, logp.shape, axis, logp.dtype) + spread
 
     return _log_likelihood(op, logp, per_sample, coefficients, reduction, total, axis)
 
