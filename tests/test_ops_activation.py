@@ -12,8 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tinygrad_lab as tl
-from tinygrad_lab import Tensor, _numerics
+from tinygrad_lab import Tensor
 from tinygrad_lab.autograd import grad
+from tinygrad_lab.ops import _numerics
 from tinygrad_lab.ops import activation as A
 from tinygrad_lab.testing import gradcheck, gradgradcheck
 from tinygrad_lab.testing import strategies as tst

@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from .. import _numerics
 from ..tensor import UFUNC_OPS, Tensor, as_tensor, inplace, register_methods
+from . import _numerics
 from .elementwise import to_dtype
 from .reduce import normalize_axis
 

@@ -1,6 +1,6 @@
 """Special functions NumPy lacks, on float arrays: the error function ``erf`` and its
 complement ``erfc`` (for the exact GELU; the ops ``erf``/``erfc`` in
-``ops/activation.py`` wrap these).
+``activation.py`` wrap these).
 
 Why here rather than a dependency: ``scipy.special.erf`` would do, but SciPy is a large
 package (over 100 MB installed, more than half a second to import) for one function, and
