@@ -10,6 +10,8 @@
 - **hessian**: ``autograd.functional.hessian`` of the lab network's loss (linear data) in
   its 37 parameters; **hvp**: ``autograd.functional.hvp`` of the digits MLP's loss on one
   batch of 64 in its 85,002 parameters. No hand-written NumPy: PyTorch is the reference.
+  (PyTorch's ``hvp`` takes two vector-Jacobian products, as its documentation says;
+  tinygrad_lab's differentiates ``g · v`` once, as ``vhp`` does: H is symmetric.)
 - **chain**: ``y = y * 0.9999; y = y + 0.0001`` repeated on a 4-vector, then ``sum``;
   building the graph and its backward are timed apart, per op, on a fresh graph.
 - **memory**: tracemalloc's current and peak memory of the lab network's training between
