@@ -61,6 +61,7 @@ The replayed program is generated Python source, one NumPy call per line:
 
 from __future__ import annotations
 
+import bisect
 import builtins
 import functools
 import inspect
@@ -348,6 +349,12 @@ _LIKE = {np.zeros_like: "constant", np.ones_like: "constant", np.full_like: "con
          np.empty_like: "empty"}
 
 
+# Reductions written in Python over ufunc calls: running them on traced arrays records
+# those calls (the same ones, so the same results), which replay faster than the wrapper.
+_PRIMITIVE_CALLS = {np.mean, np.sum, np.max, np.min, np.amax, np.amin, np.prod, np.any,
+                    np.all, np.var, np.std}
+
+
 @functools.cache
 def _takes_out(func: Any) -> bool:
     try:
@@ -416,7 +423,7 @@ class _Tracer:
         self.adopted: dict[int, tuple[Tensor, np.ndarray]] = {}  # tensors read, old arrays
         self.by_array: dict[int, _Traced] = {}  # id(original array) -> its traced view
         self.grad_start: dict[int, tuple[Tensor, Any, bool]] = {}  # first .grad seen
-        self.grad_set: dict[int, Tensor] = {}  # tensors whose .grad the step set
+        self.grad_set: dict[int, Tensor] = {}  # .grad set since the last eager call
         self.modules: dict[int, tuple[Module, bool]] = {}
         self.snapshots: dict[int, np.ndarray] = {}  # initial contents of scratch buffers
         self.after_effect = False  # a persistent write or eager call happened already
@@ -553,6 +560,8 @@ class _Tracer:
             raise _data_shape(f"np.{name}")
         if func in _TEXT:
             raise _value_read(f"np.{name}")
+        if func in _PRIMITIVE_CALLS:  # record the ufunc calls it makes (np.mean)
+            return func._implementation(*args, **kwargs)
         if func in _LIKE and not _contains_traced(args[1:]) and not _contains_traced(kwargs):
             return self.result(func(*p_args, **p_kwargs), _LIKE[func])
         result = func(*p_args, **p_kwargs)
@@ -649,12 +658,10 @@ class _Tracer:
             self.keep.append(tensor)
 
     def grad_sync(self) -> list[tuple[Tensor, Any]]:
-        """The ``.grad`` the step has set so far, for the replay to set at this point."""
-        pairs = []
-        for key, tensor in self.grad_set.items():
-            grad = _GRAD.__get__(tensor)
-            if grad is not self.grad_start[key][1]:
-                pairs.append((tensor, grad))
+        """The ``.grad`` the traced code set since the last eager call: the replay sets
+        them at this point (an eager optimizer step reads them)."""
+        pairs = [(tensor, _GRAD.__get__(tensor)) for tensor in self.grad_set.values()]
+        self.grad_set = {}
         return pairs
 
     def eager_call(self, obj: Any, args: tuple, kwargs: dict) -> None:
@@ -666,6 +673,7 @@ class _Tracer:
         self.after_effect = True
 
 
+_DEFAULTS = {"dtype": None, "keepdims": False, "where": True}
 _DEFAULT_ERRSTATE = {"divide": "warn", "over": "warn", "under": "ignore", "invalid": "warn"}
 
 # ------------------------------------------------------------ intercepted entry points
@@ -898,40 +906,96 @@ def _copy_source(step: _Step) -> tuple[np.ndarray, np.ndarray] | None:
     return dst, src
 
 
+def _result_of(step: _Step) -> np.ndarray | None:
+    """The one fresh buffer a step fills (``out=(buffer,)`` or a store), if it has one."""
+    if isinstance(step.fn, _Store):
+        return None if step.fn.many else step.args[0]
+    out = step.kwargs.get("out")
+    if isinstance(out, tuple) and len(out) == 1:
+        out = out[0]
+    return out if isinstance(out, np.ndarray) else None
+
+
+def _key(value: Any) -> Any:
+    """What makes two calls the same: the same arrays (objects), equal Python values."""
+    if isinstance(value, np.ndarray):
+        return ("array", id(value))
+    if isinstance(value, (tuple, list)):
+        return (type(value), tuple(_key(v) for v in value))
+    if isinstance(value, dict):
+        return (dict, tuple((k, _key(v)) for k, v in value.items()))
+    if isinstance(value, (bool, int, float, str, type(None), np.generic, np.dtype)):
+        return (type(value), value)
+    return ("object", id(value))
+
+
+def _call_key(step: _Step, result: np.ndarray) -> Any:
+    fn = step.fn
+    if isinstance(fn, _Store):
+        fn_key: Any = ("store", id(fn.fn))
+        args = step.args[1:]
+    else:
+        fn_key = (id(getattr(fn, "__self__", None)), getattr(fn, "__name__", id(fn)), id(fn)
+                  if getattr(fn, "__self__", None) is None else 0)
+        args = step.args
+    kwargs = {k: v for k, v in step.kwargs.items() if k != "out"}
+    return (fn_key, _key(args), _key(kwargs), result.dtype.str, result.shape, result.strides)
+
+
 def _drop_copies(tracer: _Tracer, writers: dict[int, int],
                  visible: list[np.ndarray]) -> dict[int, np.ndarray]:
-    """A copy whose source is not written again is the source itself."""
-    last_write: dict[int, int] = {}
+    """A copy whose source is not written again is the source itself; a call repeated
+    on unchanged inputs (a formula recomputing ``1 - out``) is the first call."""
+    writes_at: dict[int, list[int]] = {}
     references: dict[int, set[int]] = {}  # id(owner) -> ids of the arrays naming it
-    arrays: list[np.ndarray] = []
+    arrays: list[np.ndarray] = list(visible)
     for i, step in enumerate(tracer.steps):
         for key in step.writes:
-            last_write[key] = i
+            writes_at.setdefault(key, []).append(i)
         _arrays_in((step.args, step.kwargs), arrays)
-    arrays += visible
     for a in arrays:
         references.setdefault(id(_owner(a)), set()).add(id(a))
+
+    def unchanged(owners: set[int], start: int, stop: int) -> bool:
+        """No step in ``(start, stop)`` writes any of ``owners``."""
+        for key in owners:
+            at = writes_at.get(key, ())
+            k = bisect.bisect_right(at, start)
+            if k < len(at) and at[k] < stop:
+                return False
+        return True
+
+    def replaceable(dst: np.ndarray) -> bool:
+        return (dst is _owner(dst) and writers.get(id(dst)) == 1
+                and tracer.kind.get(id(dst)) == "result"
+                and references.get(id(dst), set()) == {id(dst)})
+
     renamed: dict[int, np.ndarray] = {}
+    seen: dict[Any, tuple[int, np.ndarray, _Step]] = {}
     kept = []
     for i, step in enumerate(tracer.steps):
-        pair = _copy_source(step)
-        if pair is not None:
-            dst, src = pair
-            src = renamed.get(id(src), src)
-            source_owner = id(_owner(src))
-            if (dst is _owner(dst) and writers.get(id(dst)) == 1
-                    and tracer.kind.get(id(dst)) == "result"
-                    and tracer.kind.get(source_owner) in ("result", "input", "constant")
-                    and last_write.get(source_owner, -1) < i
-                    and references.get(id(dst), set()) == {id(dst)}):
-                renamed[id(dst)] = src
-                continue
-        kept.append(step)
-    if renamed:
-        for step in kept:
+        if renamed:
             step.args = _renamed(step.args, renamed)
             step.kwargs = _renamed(step.kwargs, renamed)
             step.reads = {id(_owner(renamed[k])) if k in renamed else k for k in step.reads}
+        pair = _copy_source(step)
+        if pair is not None:
+            dst, src = pair
+            source = tracer.kind.get(id(_owner(src)))
+            if (replaceable(dst) and source in ("result", "input", "constant")
+                    and not writes_at.get(id(_owner(src)), [-1])[-1] > i):
+                renamed[id(dst)] = src
+                continue
+        result = _result_of(step) if _pure(step) else None
+        if result is not None and replaceable(result):
+            key = _call_key(step, result)
+            if key in seen:
+                j, first, _ = seen[key]
+                if unchanged(step.reads, j, i):
+                    renamed[id(result)] = first
+                    continue
+            seen[key] = (i, result, step)
+        kept.append(step)
     tracer.steps = kept
     return renamed
 
@@ -1071,7 +1135,8 @@ class _Program:
             key = getattr(fn, "__name__", "fn")
         key = key.replace(".", "_").replace("<", "").replace(">", "")
         existing = self.namespace.get(key)
-        if existing is fn:
+        if existing is fn or (existing is not None and not isinstance(fn, np.ufunc)
+                              and existing == fn):
             return key
         if existing is None:
             self.namespace[key] = fn
@@ -1096,11 +1161,16 @@ class _Program:
             call = f"{self.function(fn.fn)}({', '.join(inner)})"
             return [f"copyto({self.value(args[0])}, {call}, casting='unsafe')"]
         parts = [self.value(a) for a in args]
+        for key, default in _DEFAULTS.items():  # NumPy's defaults, passed on by _methods
+            if key in kwargs and kwargs[key] is default:
+                del kwargs[key]
         out = kwargs.get("out")
-        if isinstance(fn, np.ufunc) and out is not None and len(kwargs) == 1:
+        if isinstance(out, tuple) and len(out) == 1 and not isinstance(fn, np.ufunc):
+            kwargs["out"] = out[0]
+        if isinstance(fn, np.ufunc) and out is not None:
             outs = out if isinstance(out, tuple) else (out,)
             parts += [self.value(o) for o in outs]  # positional out: the fast form
-            kwargs = {}
+            del kwargs["out"]
         parts += [f"{k}={self.value(v)}" for k, v in kwargs.items()]
         return [f"{self.function(fn)}({', '.join(parts)})"]
 
@@ -1324,6 +1394,8 @@ class CompiledFunction:
                 outputs: list[np.ndarray] = []
                 spec = _output_spec(result, tracer, outputs)
                 end_grads = tracer.grad_sync()
+                for _, grad in end_grads:
+                    _detrace(grad, tracer)
             finally:
                 for leaf, original in swapped:
                     _ARRAY.__set__(leaf, original)
@@ -1404,8 +1476,6 @@ def _detrace_tensors(tracer: _Tracer) -> None:
             _, grads, args, kwargs = step.args
             for value in [g for _, g in grads] + list(args) + list(kwargs.values()):
                 _detrace(value, tracer)
-    for key in tracer.grad_set:
-        _detrace(_GRAD.__get__(tracer.grad_start[key][0]), tracer)
 
 
 def _detrace(value: Any, tracer: _Tracer) -> None:
