@@ -642,8 +642,8 @@ class _Tracer:
         recoverable = not self.after_effect
         self.record(_check, (plain, value, recoverable), {}, set())
 
-    def draw(self, method: str, size: Any, dtype: Any) -> _Traced:
-        buffer = getattr(_random.default_generator.rng, method)(size=size, dtype=dtype)
+    def draw(self, rng: np.random.Generator, method: str, size: Any, dtype: Any) -> _Traced:
+        buffer = getattr(rng, method)(size=size, dtype=dtype)
         buffer = _np_asarray(buffer)
         traced = self.result(buffer)
         self.record(_draw, (method, self.plain[id(traced)], np.dtype(dtype)), {},
@@ -787,7 +787,8 @@ class _RecordingRNG:
         if tracer is None:
             return getattr(self._rng, name)
         if name in ("random", "standard_normal"):
-            return lambda size=None, dtype=np.float64, out=None: tracer.draw(name, size, dtype)
+            return lambda size=None, dtype=np.float64, out=None: tracer.draw(
+                self._rng, name, size, dtype)
         raise _untraceable(
             f"drawing random numbers with Generator.{name}",
             "only random() and standard_normal() (dropout, randn) are replayed",
@@ -1320,6 +1321,7 @@ class CompiledFunction:
         functools.update_wrapper(self, fn, updated=())
         self._traces: dict[Any, _Trace] = {}
         self._seen: set[Any] = set()
+        self._stale: set[Any] = set()
         self._lock = threading.RLock()
         self._objects: dict[Any, list] = {}
         self.stats = {"eager": 0, "traced": 0, "replayed": 0}
@@ -1334,29 +1336,42 @@ class CompiledFunction:
                _signature(kwargs, arrays, tensors, objects))
         with self._lock:
             trace = self._traces.get(key)
-            if trace is not None and trace.holds() and self._inputs_ready(trace, tensors):
-                try:
-                    result = trace.replay(arrays, tensors)
-                except _Diverged as diverged:
-                    if not diverged.recoverable:
-                        raise RuntimeError(
-                            f"tl.compile({self.__name__}): a data-dependent check of the "
-                            "step came out differently from the traced call, after the "
-                            "step had already changed state (an optimizer step, or an "
-                            "in-place update); it cannot be rerun eagerly. Keep such "
-                            "checks before the first update."
-                        ) from None
+            if trace is not None:
+                if trace.holds() and self._inputs_ready(trace, tensors):
+                    self._stale.discard(key)
+                    return self._replay(trace, args, kwargs, arrays, tensors)
+                if key not in self._stale:
+                    # Python state differs from the trace's (a .grad set to None, a
+                    # replaced array): run eagerly; trace again if it still differs.
+                    self._stale.add(key)
                     return self._eager(args, kwargs)
-                self.stats["replayed"] += 1
-                return result
-            if key not in self._seen or self.stats["traced"] >= _MAX_TRACES:
+            elif key not in self._seen:
                 self._seen.add(key)  # the first call of a signature runs eagerly
                 return self._eager(args, kwargs)
+            if self.stats["traced"] >= _MAX_TRACES:
+                return self._eager(args, kwargs)
             self._objects[key] = objects  # ids in the key stay unique while traced
+            self._stale.discard(key)
             leaves = [a if t is None else t for a, t in zip(arrays, tensors, strict=True)]
             result, self._traces[key] = self._trace(args, kwargs, leaves, tensors)
             self.stats["traced"] += 1
             return result
+
+    def _replay(self, trace: _Trace, args: tuple, kwargs: dict, arrays: list,
+                tensors: list) -> Any:
+        try:
+            result = trace.replay(arrays, tensors)
+        except _Diverged as diverged:
+            if not diverged.recoverable:
+                raise RuntimeError(
+                    f"tl.compile({self.__name__}): a data-dependent check of the step came "
+                    "out differently from the traced call, after the step had already "
+                    "changed state (an optimizer step, or an in-place update); it cannot "
+                    "be rerun eagerly. Keep such checks before the first update."
+                ) from None
+            return self._eager(args, kwargs)  # eager raises its own error, or branches
+        self.stats["replayed"] += 1
+        return result
 
     def _eager(self, args: tuple, kwargs: dict) -> Any:
         self.stats["eager"] += 1
