@@ -323,6 +323,38 @@ def _eager_ufunc(ufunc: np.ufunc, method: str, inputs: Any, kwargs: dict) -> Any
     return result
 
 
+def _scalars_as_arrays(ufunc: np.ufunc, args: tuple, kwargs: dict) -> tuple | None:
+    """The inputs with Python and NumPy scalars as 0-d arrays of the dtype NumPy casts
+    them to, and the ufunc's result with them: a ufunc takes a 0-d array about 1 µs
+    faster than a Python float. Used only where the results are the same bits."""
+    scalar = [_is_scalar(a) for a in args]
+    if not any(scalar) or {"dtype", "signature", "casting"} & kwargs.keys():
+        return None
+    try:
+        dtypes = ufunc.resolve_dtypes(
+            tuple(type(a) if s and not isinstance(a, np.generic) else _np_asarray(a).dtype
+                  for a, s in zip(args, scalar, strict=True)) + (None,) * ufunc.nout)
+        arrays = tuple(_np_array(a, dtype=d) if s else a
+                       for a, s, d in zip(args, scalar, dtypes, strict=False))
+        check = ufunc(*arrays, **{k: v for k, v in kwargs.items() if k != "out"})
+    except (TypeError, ValueError, OverflowError, np.exceptions.DTypePromotionError):
+        return None
+    return arrays, check
+
+
+def _is_scalar(value: Any) -> bool:
+    return isinstance(value, (bool, int, float, complex, np.generic))
+
+
+def _same_bits(a: Any, b: Any) -> bool:
+    if isinstance(a, tuple) or isinstance(b, tuple):
+        a, b = tuple(a), tuple(b) if isinstance(b, tuple) else (b,)
+        return len(a) == len(b) and all(_same_bits(x, y) for x, y in zip(a, b, strict=True))
+    a, b = _np_asarray(a), _np_asarray(b)
+    return (a.dtype == b.dtype and a.shape == b.shape
+            and a.tobytes() == b.tobytes())
+
+
 def _contains_traced(value: Any) -> bool:
     if isinstance(value, _Traced):
         return True
@@ -427,6 +459,7 @@ class _Tracer:
         self.modules: dict[int, tuple[Module, bool]] = {}
         self.snapshots: dict[int, np.ndarray] = {}  # initial contents of scratch buffers
         self.after_effect = False  # a persistent write or eager call happened already
+        self.scalars: dict[tuple[str, bytes], np.ndarray] = {}
 
     # ------------------------------------------------------------- arrays
 
@@ -475,6 +508,15 @@ class _Tracer:
         if isinstance(a, slice):
             return slice(self.plain_of(a.start), self.plain_of(a.stop), self.plain_of(a.step))
         return a
+
+    def scalar(self, value: np.ndarray) -> np.ndarray:
+        """One 0-d constant per value and dtype."""
+        key = (value.dtype.str, value.tobytes())
+        known = self.scalars.get(key)
+        if known is None:
+            known = self.scalars[key] = value
+            self.owners[id(value)], self.kind[id(value)] = value, "constant"
+        return known
 
     def adopt(self, tensor: Tensor, array: np.ndarray) -> _Traced:
         """A tensor the step reads: its array becomes traced (restored after the trace)."""
@@ -537,7 +579,11 @@ class _Tracer:
         kw = self.plain_of(kwargs)
         call = ufunc if method == "__call__" else getattr(ufunc, method)
         out = kwargs.get("out")
+        faster = _scalars_as_arrays(ufunc, args, kw) if method == "__call__" else None
         result = call(*args, **kw)
+        if faster is not None and _same_bits(faster[1], kw.get("out", result)):
+            args = tuple(self.scalar(a) if s else a
+                         for a, s in zip(faster[0], map(_is_scalar, args), strict=True))
         if method == "at":
             self.record(call, args, kw, self.owners_in(args[0]))
             return None
@@ -671,6 +717,35 @@ class _Tracer:
         step.reads = self.owners_in((args, kwargs))
         self.steps.append(step)
         self.after_effect = True
+
+
+# NumPy's floating-point error state for a block of the replay. NumPy 2 keeps it in a
+# context variable: setting that directly costs about 0.1 µs, `with np.errstate(...)` about
+# 3 µs (it rebuilds its state object on every entry). Without it, np.errstate is used.
+_ufunc_config = getattr(getattr(np, "_core", None), "_ufunc_config", None)
+_error_context = getattr(_ufunc_config, "_extobj_contextvar", None)
+_make_error_state = getattr(_ufunc_config, "_make_extobj", None)
+
+
+def _error_state(state: dict[str, str]) -> Any:
+    if _error_context is not None and _make_error_state is not None:
+        return _make_error_state(**state)
+    return state
+
+
+def _errset(state: Any) -> Any:
+    if isinstance(state, dict):
+        manager = np.errstate(**state)
+        manager.__enter__()
+        return manager
+    return _error_context.set(state)
+
+
+def _errreset(token: Any) -> None:
+    if isinstance(token, np.errstate):
+        token.__exit__(None, None, None)
+    else:
+        _error_context.reset(token)
 
 
 _DEFAULTS = {"dtype": None, "keepdims": False, "where": True}
@@ -1049,6 +1124,7 @@ class _Program:
         self.tracer = tracer
         self.namespace: dict[str, Any] = {
             "copyto": _copyto, "check": _check, "inf": np.inf, "nan": np.nan,
+            "errset": _errset, "errreset": _errreset,
         }
         self.names: dict[int, str] = {}
         self.legend: list[str] = []
@@ -1061,14 +1137,18 @@ class _Program:
                          f"{self.constant(initial, 'init')})")
         block = None
         for step in tracer.steps:
-            if step.errstate != block:
+            if step.errstate != block:  # NumPy's error state, as it was for these calls
+                if block is not None:
+                    lines += ["    finally:", "        errreset(state)"]
                 if step.errstate is not None:
-                    state = ", ".join(f"{k}={v!r}" for k, v in step.errstate.items())
-                    lines.append(f"    with errstate({state}):")
-                    self.namespace["errstate"] = np.errstate
+                    shown = ", ".join(f"{k}={v!r}" for k, v in step.errstate.items())
+                    lines += [f"    state = errset({self.constant(_error_state(step.errstate))})"
+                              f"  # errstate({shown})", "    try:"]
                 block = step.errstate
             indent = "        " if block is not None else "    "
             lines += [indent + line for line in self.render(step)]
+        if block is not None:
+            lines += ["    finally:", "        errreset(state)"]
         lines += [f"    {line}" for line in self.grad_lines(end_grads)]
         returned = ", ".join(f"{self.array(o)}.copy()" for o in outputs)
         lines.append(f"    return ({returned}{',' if len(outputs) == 1 else ''})")
@@ -1095,7 +1175,8 @@ class _Program:
             prefix = {"input": "x", "persistent": "p", "external": "e", "result": "t",
                       "constant": "c", "scratch": "s", "empty": "s"}[kind]
             name = self.name(prefix, a)
-            self.legend.append(f"{name}: {kind} {a.shape} {a.dtype}")
+            value = f" = {a.item()!r}" if kind == "constant" and a.ndim == 0 else ""
+            self.legend.append(f"{name}: {kind} {a.shape} {a.dtype}{value}")
         else:
             base = self.array(owner)
             name = self.name("v", a)
