@@ -384,19 +384,19 @@ def test_data_dependent_branch_runs_eagerly_when_it_changes():
 def test_memory_is_flat_over_many_replays():
     _, compiled = twins(lambda p: optim.Adam(p, lr=0.01))
     x, y = lab_data()
-    for _ in range(300):  # past the optimizer's cache of constants (256 entries)
-        compiled[2](x, y)
     tracemalloc.start()
     try:
-        for _ in range(50):
+        # First the caches fill (the optimizer keeps its recent constants), then nothing
+        # may grow: no graph, no buffer, no record per call.
+        for _ in range(1000):
             compiled[2](x, y)
         before = tracemalloc.get_traced_memory()[0]
-        for _ in range(300):
+        for _ in range(1000):
             compiled[2](x, y)
         after = tracemalloc.get_traced_memory()[0]
     finally:
         tracemalloc.stop()
-    assert after - before < 10_000, after - before  # not ~1 KB per step
+    assert after - before < 2_000, after - before
 
 
 def test_other_threads_run_eagerly_while_a_trace_runs():
