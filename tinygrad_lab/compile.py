@@ -66,6 +66,7 @@ import builtins
 import functools
 import inspect
 import operator
+import textwrap
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -1153,8 +1154,12 @@ class _Program:
         returned = ", ".join(f"{self.array(o)}.copy()" for o in outputs)
         lines.append(f"    return ({returned}{',' if len(outputs) == 1 else ''})")
         self.source = "\n".join(lines)
-        exec(builtins.compile(self.source, "<tl.compile>", "exec"), self.namespace)  # noqa: S102
-        self.run: Callable[..., tuple] = self.namespace["replay"]
+        # The names become closure variables of `replay` (faster to load than globals).
+        names = ", ".join(self.namespace)
+        source = f"def make({names}):\n" + textwrap.indent(self.source, "    ") + "\n    return replay"
+        scope: dict[str, Any] = {}
+        exec(builtins.compile(source, "<tl.compile>", "exec"), scope)  # noqa: S102
+        self.run: Callable[..., tuple] = scope["make"](**self.namespace)
 
     # ------------------------------------------------------------------ names
 
@@ -1279,22 +1284,23 @@ def _signature(value: Any, arrays: list, tensors: list, objects: list) -> Any:
     """What a trace depends on in an argument: structure, shapes, dtypes, requires_grad,
     Python values; the arrays (to copy in) and tensors go to the lists."""
     if isinstance(value, Tensor):
-        arrays.append(value._array)
+        array = value._array
+        arrays.append(array)
         tensors.append(value)
-        return ("T", value._array.shape, value._array.dtype.str, value.requires_grad)
+        return (array.shape, array.dtype, value.requires_grad)
     if isinstance(value, np.ndarray):
         arrays.append(value)
         tensors.append(None)
-        return ("A", value.shape, value.dtype.str)
+        return (value.shape, value.dtype)
     if value is None or isinstance(value, (bool, int, float, complex, str, bytes, np.generic)):
         return (type(value), value)
     if isinstance(value, (tuple, list)):
-        return (type(value), tuple(_signature(v, arrays, tensors, objects) for v in value))
+        return (type(value), *[_signature(v, arrays, tensors, objects) for v in value])
     if isinstance(value, dict):
-        return (dict, tuple((k, _signature(v, arrays, tensors, objects))
-                            for k, v in value.items()))
+        return (dict, *[(k, _signature(v, arrays, tensors, objects))
+                        for k, v in value.items()])
     objects.append(value)  # anything else is the same object, or another trace
-    return ("O", id(value))
+    return id(value)
 
 
 def _substitute(value: Any, replacements: Iterator[Any]) -> Any:
@@ -1413,13 +1419,15 @@ class CompiledFunction:
         arrays: list[np.ndarray] = []
         tensors: list[Tensor | None] = []
         objects: list[Any] = []
-        key = (modes.grad_enabled, _signature(args, arrays, tensors, objects),
-               _signature(kwargs, arrays, tensors, objects))
+        key = (modes.grad_enabled, *[_signature(a, arrays, tensors, objects) for a in args])
+        if kwargs:
+            key += ("kwargs", _signature(kwargs, arrays, tensors, objects))
         with self._lock:
             trace = self._traces.get(key)
             if trace is not None:
                 if trace.holds() and self._inputs_ready(trace, tensors):
-                    self._stale.discard(key)
+                    if self._stale:
+                        self._stale.discard(key)
                     return self._replay(trace, args, kwargs, arrays, tensors)
                 if key not in self._stale:
                     # Python state differs from the trace's (a .grad set to None, a
