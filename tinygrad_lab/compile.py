@@ -74,7 +74,7 @@ from typing import Any
 import numpy as np
 
 from . import random as _random
-from .engine import modes
+from .engine import mark_changed, modes
 from .nn.module import Module
 from .optim.lr_scheduler import LRScheduler
 from .optim.optimizer import Optimizer
@@ -461,6 +461,10 @@ class _Tracer:
         self.snapshots: dict[int, np.ndarray] = {}  # initial contents of scratch buffers
         self.after_effect = False  # a persistent write or eager call happened already
         self.scalars: dict[tuple[str, bytes], np.ndarray] = {}
+        self.versions: dict[int, int] = {}  # version of each adopted tensor when first read
+        self.eager_bumps: dict[int, int] = {}  # version changes made by eager calls
+        self.options: list[tuple[dict, str, Any]] = []  # options a traced step read
+        self.invalid = ""  # why this trace must not be replayed (it is traced again)
 
     # ------------------------------------------------------------- arrays
 
@@ -521,12 +525,18 @@ class _Tracer:
 
     def adopt(self, tensor: Tensor, array: np.ndarray) -> _Traced:
         """A tensor the step reads: its array becomes traced (restored after the trace)."""
+        if id(tensor) not in self.adopted:
+            self.adopted[id(tensor)] = (tensor, array)
+            self.versions[id(tensor)] = tensor._version
+        return self.persistent(array)
+
+    def persistent(self, array: np.ndarray) -> _Traced:
+        """The traced view of an array that outlives the step (used by reference)."""
         traced = self.by_array.get(id(array))
         if traced is None:
             traced = self.register(array, "persistent")
             self.by_array[id(array)] = traced
             self.keep.append(array)
-        self.adopted.setdefault(id(tensor), (tensor, array))
         return traced
 
     @staticmethod
@@ -711,13 +721,47 @@ class _Tracer:
         self.grad_set = {}
         return pairs
 
-    def eager_call(self, obj: Any, args: tuple, kwargs: dict) -> None:
-        """``obj.step(*args)`` runs eagerly at this point of every replay."""
+    def eager_call(self, obj: Any, original: Callable, args: tuple, kwargs: dict) -> Any:
+        """Run ``obj.step(*args)`` eagerly, now and at this point of every replay."""
         step = _Step(None, (obj, self.grad_sync(), args, kwargs), {}, set(), set())
         step.text = "eager"
         step.reads = self.owners_in((args, kwargs))
         self.steps.append(step)
         self.after_effect = True
+        tensors = [t for t, _ in self.adopted.values()]
+        before = [t._version for t in tensors]
+        try:
+            with _paused():
+                return original(obj, *args, **kwargs)
+        finally:  # the replay's eager call bumps these versions itself
+            for t, version in zip(tensors, before, strict=True):
+                bumps = t._version - version
+                if bumps:
+                    self.eager_bumps[id(t)] = self.eager_bumps.get(id(t), 0) + bumps
+
+    def optimizer_step(self, opt: Optimizer, original: Callable) -> Any:
+        """Trace the NumPy calls of ``opt.step()`` (an optimizer whose update depends only
+        on its options and state arrays): the state arrays are traced while it runs, and
+        the options it read become guards."""
+        states = list(opt.state.values())
+        saved = [dict(state) for state in states]
+        views = [{k: self.persistent(v) for k, v in state.items() if type(v) is np.ndarray}
+                 for state in saved]
+        for state, traced in zip(states, views, strict=True):
+            state.update(traced)
+        count = len(opt.state)
+        try:
+            return original(opt)
+        finally:
+            changed = len(opt.state) != count
+            for state, before, traced in zip(states, saved, views, strict=True):
+                changed |= state.keys() != before.keys() or any(
+                    state[k] is not traced.get(k, before[k]) for k in before)
+                state.update({k: before[k] for k in traced})  # the same memory, plain
+            if changed:  # its first step (state created): the next call traces again
+                self.invalid = f"{type(opt).__name__}.step created or replaced its state"
+            self.options += [(group, key, value) for group in opt.param_groups
+                             for key, value in group.items() if key != "params"]
 
 
 # NumPy's floating-point error state for a block of the replay. NumPy 2 keeps it in a
@@ -832,9 +876,9 @@ def _eager_step(original: Callable) -> Callable:
                 f"{type(self).__name__}.step(closure)",
                 "call the closure's body in the step, then optimizer.step()",
             )
-        tracer.eager_call(self, args, kwargs)
-        with _paused():
-            return original(self, *args, **kwargs)
+        if getattr(self, "_compile_traced", False) and not args and not kwargs:
+            return tracer.optimizer_step(self, original)
+        return tracer.eager_call(self, original, args, kwargs)
 
     step._compile_original = original  # type: ignore[attr-defined]
     return step
@@ -1350,6 +1394,13 @@ class _Trace:
             if g is not None and id(g) in tracer.adopted and key not in inputs
         ]
         self.modules = list(tracer.modules.values())
+        self.options = tracer.options
+        # In-place changes the traced code made (not those of eager calls, which redo
+        # theirs): the replay bumps the same version counters.
+        self.bumps = []
+        for key, (tensor, _) in tracer.adopted.items():
+            count = tensor._version - tracer.versions[key] - tracer.eager_bumps.get(key, 0)
+            self.bumps += [tensor] * count
         code = getattr(getattr(fn, "__func__", fn), "__code__", None)
         scope = getattr(getattr(fn, "__func__", fn), "__globals__", {})
         self.globals = scope
@@ -1377,6 +1428,9 @@ class _Trace:
         for module, training in self.modules:
             if module.training is not training:
                 return False
+        for group, key, value in self.options:
+            if group.get(key, _MISSING) is not value:
+                return False
         scope = self.globals
         for name, value in self.global_values:
             if scope.get(name, _MISSING) is not value:
@@ -1387,6 +1441,8 @@ class _Trace:
         for tensor, buffer in self.grad_in:
             _copyto(buffer, tensor.grad._array)
         buffers = self.program.run(*arrays)
+        for tensor in self.bumps:
+            mark_changed(tensor)
         for index, buffer in self.input_grads:
             tensors[index].grad = Tensor._wrap(buffer.copy())
         return _rebuild(self.spec, buffers)
@@ -1442,8 +1498,12 @@ class CompiledFunction:
             self._objects[key] = objects  # ids in the key stay unique while traced
             self._stale.discard(key)
             leaves = [a if t is None else t for a, t in zip(arrays, tensors, strict=True)]
-            result, self._traces[key] = self._trace(args, kwargs, leaves, tensors)
+            result, trace = self._trace(args, kwargs, leaves, tensors)
             self.stats["traced"] += 1
+            if trace is not None:
+                self._traces[key] = trace
+            else:
+                self._traces.pop(key, None)
             return result
 
     def _replay(self, trace: _Trace, args: tuple, kwargs: dict, arrays: list,
@@ -1518,11 +1578,13 @@ class CompiledFunction:
         for tensor in handed_out:
             array = _ARRAY.__get__(tensor)
             _ARRAY.__set__(tensor, renamed.get(id(array), array))
-        program = _Program(tracer, [tracer.plain_of(b) for b in buffers], outputs, end_grads)
-        trace = _Trace(self.fn, tracer, program, spec, tensors, input_grads)
         for index, buffer in input_grads:  # this call's inputs get their gradients too
             tensors[index].grad = Tensor._wrap(buffer.copy())
-        return _rebuild(spec, tuple(o.copy() for o in outputs)), trace
+        result = _rebuild(spec, tuple(o.copy() for o in outputs))
+        if tracer.invalid:
+            return result, None
+        program = _Program(tracer, [tracer.plain_of(b) for b in buffers], outputs, end_grads)
+        return result, _Trace(self.fn, tracer, program, spec, tensors, input_grads)
 
     @property
     def program(self) -> str:
