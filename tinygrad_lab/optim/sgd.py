@@ -53,6 +53,11 @@ class SGD(Optimizer):
     >>> opt.zero_grad(); loss_fn(model(x), y).backward(); opt.step()
     """
 
+    # tl.compile may record this step's NumPy calls instead of rerunning it eagerly: the
+    # update depends only on the group options (guarded) and the state arrays, and keeps
+    # no Python-level counter.
+    _compile_traced = True
+
     def __init__(
         self,
         params: ParamsT,
