@@ -1200,7 +1200,8 @@ class _Program:
         self.source = "\n".join(lines)
         # The names become closure variables of `replay` (faster to load than globals).
         names = ", ".join(self.namespace)
-        source = f"def make({names}):\n" + textwrap.indent(self.source, "    ") + "\n    return replay"
+        source = (f"def make({names}):\n" + textwrap.indent(self.source, "    ")
+                  + "\n    return replay")
         scope: dict[str, Any] = {}
         exec(builtins.compile(source, "<tl.compile>", "exec"), scope)  # noqa: S102
         self.run: Callable[..., tuple] = scope["make"](**self.namespace)
