@@ -214,6 +214,41 @@ def test_zero_grad_and_accumulation_follow_eager(set_to_none):
     assert compiled.stats["replayed"] > 0
 
 
+def picked(scores, labels):
+    """``-sum(scores[i, labels[i]])``: its gradient is scattered into a fresh np.zeros,
+    as cross-entropy's one-hot is, so each replay must start from zeros again."""
+    rows, lab = np.arange(len(labels.numpy())), labels.numpy()
+
+    def backward(g, out, x):
+        grad = np.zeros(x.shape)
+        grad[rows, lab] = -1.0
+        return (g * grad,)
+
+    return Tensor.from_op(-scores.numpy()[rows, lab].sum(), (scores,), backward, "picked")
+
+
+def test_arrays_made_while_tracing_start_from_their_values_at_each_replay():
+    params = lab_params()
+    rng = np.random.default_rng(0)
+    x = Tensor(rng.uniform(size=(6, 2)))
+
+    def step(x, labels):
+        for p in params:
+            p.grad = None
+        scores = linear(x, params[0], params[1])
+        picked(scores, labels).backward()
+        return scores
+
+    compiled = compile(step)
+    for _ in range(5):
+        labels = Tensor(rng.integers(0, 4, 6))
+        compiled(x, labels)
+        expected = np.zeros((6, 4))
+        expected[np.arange(6), labels.numpy()] = -1.0
+        np.testing.assert_array_equal(params[1].grad.numpy(), expected.sum(axis=0))
+    assert compiled.stats["replayed"] == 3
+
+
 def test_kept_losses_are_not_overwritten():
     _, compiled = twins(lambda p: optim.SGD(p, lr=0.5))
     x, y = lab_data()
@@ -539,3 +574,124 @@ def test_anomaly_mode_runs_eagerly():
         for _ in range(3):
             step(x)
     assert step.stats == {"eager": 0, "traced": 0, "replayed": 0}
+
+
+# --------------------------------------------------- the framework's models and losses
+
+
+def twin_models(make_model, make_opt, seed=0):
+    """Two models with the same weights and optimizers, the second one's step compiled."""
+    tl.manual_seed(seed)
+    first = make_model()
+    second = make_model()
+    second.load_state_dict(first.state_dict())
+    return [(model, make_opt(list(model.parameters()))) for model in (first, second)]
+
+
+def train_both(twins_, loss_fn, batches, epochs):
+    def make(model, opt):
+        def step(x, y):
+            opt.zero_grad()
+            loss = loss_fn(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+
+        return step
+
+    (m1, o1), (m2, o2) = twins_
+    eager, compiled = make(m1, o1), compile(make(m2, o2))
+    for _ in range(epochs):
+        for x, y in batches:
+            np.testing.assert_array_equal(eager(x, y).numpy(), compiled(x, y).numpy())
+    assert_same((list(m1.parameters()), o1, None), (list(m2.parameters()), o2, None))
+    return compiled
+
+
+def lab_model():
+    nn = tl.nn
+    return nn.Sequential(nn.Linear(2, 4), nn.Sigmoid(), nn.Linear(4, 4), nn.Sigmoid(),
+                         nn.Linear(4, 1), nn.Sigmoid())
+
+
+@pytest.mark.parametrize("loss_fn", [tl.nn.functional.mse_loss,
+                                     tl.nn.functional.binary_cross_entropy])
+@pytest.mark.parametrize("make_opt", OPTIMIZERS)
+def test_framework_lab_network_equals_eager(loss_fn, make_opt):
+    tl.set_default_dtype(np.float64)
+    x, y = lab_data(100)
+    compiled = train_both(twin_models(lab_model, make_opt), loss_fn, [(x, y)], epochs=5)
+    assert compiled.stats == {"eager": 1, "traced": 1, "replayed": 3}
+
+
+def digits_batches(n=160, batch=64):
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    X = (digits.data[:n] / 16.0).astype(np.float32)
+    y = digits.target[:n].astype(np.int64)
+    return [(Tensor(X[i:i + batch]), Tensor(y[i:i + batch])) for i in range(0, n, batch)]
+
+
+def test_digits_mlp_with_adam_equals_eager():
+    nn = tl.nn
+    batches = digits_batches()  # 64, 64 and 32 samples: two signatures
+
+    def model():
+        return nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 32), nn.ReLU(),
+                             nn.Linear(32, 10))
+
+    compiled = train_both(twin_models(model, lambda p: optim.Adam(p, lr=1e-2)),
+                          tl.nn.functional.cross_entropy, batches, epochs=4)
+    assert compiled.stats == {"eager": 2, "traced": 2, "replayed": 8}
+
+
+def test_cross_entropy_label_check_still_raises():
+    nn = tl.nn
+    batches = digits_batches(n=64)
+    (m1, o1), (m2, o2) = twin_models(lambda: nn.Linear(64, 10), lambda p: optim.SGD(p, 0.1))
+
+    @compile
+    def step(x, y):
+        o2.zero_grad()
+        loss = tl.nn.functional.cross_entropy(m2(x), y)
+        loss.backward()
+        o2.step()
+        return loss
+
+    x, y = batches[0]
+    for _ in range(3):
+        step(x, y)
+    bad = Tensor(np.where(y.numpy() == 3, 10, y.numpy()))
+    with pytest.raises(Exception) as compiled_error:
+        step(x, bad)
+    with pytest.raises(Exception) as eager_error:
+        tl.nn.functional.cross_entropy(m1(x), bad)
+    assert type(compiled_error.value) is type(eager_error.value)
+    assert str(compiled_error.value) == str(eager_error.value)
+
+
+class SignalNet(tl.nn.Module):
+    """The conv1d example's network (examples/conv1d_signals.py)."""
+
+    def __init__(self):
+        super().__init__()
+        nn = tl.nn
+        self.features = nn.Sequential(
+            nn.Conv1d(1, 8, kernel_size=5, padding=2), nn.ReLU(), nn.MaxPool1d(2),
+            nn.Conv1d(8, 16, kernel_size=5, padding=2), nn.ReLU(), nn.MaxPool1d(2),
+            nn.Conv1d(16, 16, kernel_size=3, padding=1), nn.ReLU(),
+        )
+        self.classifier = nn.Linear(16, 3)
+
+    def forward(self, x):
+        return self.classifier(self.features(x).mean(axis=2))
+
+
+def test_conv1d_example_network_equals_eager():
+    rng = np.random.default_rng(0)
+    x = Tensor(rng.standard_normal((16, 1, 32)).astype(np.float32))
+    y = Tensor(rng.integers(0, 3, 16))
+    compiled = train_both(twin_models(SignalNet, lambda p: optim.Adam(p, lr=1e-2)),
+                          tl.nn.functional.cross_entropy, [(x, y)], epochs=4)
+    assert compiled.stats["replayed"] == 2

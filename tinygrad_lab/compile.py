@@ -559,6 +559,8 @@ class _Tracer:
         return found
 
     def written(self, owners: set[int]) -> None:
+        """Note a write into ``owners``, before it happens: an array made while tracing
+        (``np.zeros``) keeps its initial values as a snapshot that each replay restores."""
         for key in owners:
             kind = self.kind.get(key)
             if kind == "input":
@@ -591,6 +593,10 @@ class _Tracer:
         call = ufunc if method == "__call__" else getattr(ufunc, method)
         out = kwargs.get("out")
         faster = _scalars_as_arrays(ufunc, args, kw) if method == "__call__" else None
+        if method == "at":
+            self.written(self.owners_in(args[0]))  # before the write: see `written`
+        elif out is not None:
+            self.written(self.owners_in(kw["out"]))
         result = call(*args, **kw)
         if faster is not None and _same_bits(faster[1], kw.get("out", result)):
             args = tuple(self.scalar(a) if s else a
@@ -621,6 +627,10 @@ class _Tracer:
             return func._implementation(*args, **kwargs)
         if func in _LIKE and not _contains_traced(args[1:]) and not _contains_traced(kwargs):
             return self.result(func(*p_args, **p_kwargs), _LIKE[func])
+        if func in _IN_PLACE:
+            self.written(self.owners_in(p_args[0]))
+        elif kwargs.get("out") is not None:
+            self.written(self.owners_in(p_kwargs["out"]))
         result = func(*p_args, **p_kwargs)
         if func in _IN_PLACE:
             self.record(func, p_args, p_kwargs, self.owners_in(p_args[0]))
@@ -691,6 +701,7 @@ class _Tracer:
     def setitem(self, array: _Traced, key: Any, value: Any) -> None:
         plain = self.plain_of(array)
         p_key, p_value = self.plain_of(key), self.plain_of(value)
+        self.written(self.owners_in(plain))
         plain[p_key] = p_value
         self.record(operator.setitem, (plain, p_key, p_value), {}, self.owners_in(plain))
 
@@ -793,6 +804,8 @@ def _errreset(token: Any) -> None:
         _error_context.reset(token)
 
 
+# Ufuncs that deprecate a positional out (NumPy 2).
+_KEYWORD_OUT = {np.maximum, np.minimum, np.fmax, np.fmin}
 _DEFAULTS = {"dtype": None, "keepdims": False, "where": True}
 _DEFAULT_ERRSTATE = {"divide": "warn", "over": "warn", "under": "ignore", "invalid": "warn"}
 
@@ -1299,7 +1312,7 @@ class _Program:
         out = kwargs.get("out")
         if isinstance(out, tuple) and len(out) == 1 and not isinstance(fn, np.ufunc):
             kwargs["out"] = out[0]
-        if isinstance(fn, np.ufunc) and out is not None:
+        if isinstance(fn, np.ufunc) and out is not None and fn not in _KEYWORD_OUT:
             outs = out if isinstance(out, tuple) else (out,)
             parts += [self.value(o) for o in outs]  # positional out: the fast form
             del kwargs["out"]
