@@ -695,3 +695,36 @@ def test_conv1d_example_network_equals_eager():
     compiled = train_both(twin_models(SignalNet, lambda p: optim.Adam(p, lr=1e-2)),
                           tl.nn.functional.cross_entropy, [(x, y)], epochs=4)
     assert compiled.stats["replayed"] == 2
+
+
+def test_dropout_draws_at_each_replay_as_eager_and_eval_retraces():
+    tl.set_default_dtype(np.float64)
+    nn = tl.nn
+
+    def model():
+        return nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Dropout(0.5), nn.Linear(8, 1))
+
+    (m1, o1), (m2, o2) = twin_models(model, lambda p: optim.SGD(p, lr=0.1))
+    x, y = lab_data()
+
+    def make(model, opt):
+        def step(x, y):
+            opt.zero_grad()
+            loss = tl.nn.functional.mse_loss(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+
+        return step
+
+    eager, compiled = make(m1, o1), compile(make(m2, o2))
+    tl.manual_seed(1)
+    expected = [eager(x, y).item() for _ in range(6)]
+    tl.manual_seed(1)
+    assert [compiled(x, y).item() for _ in range(6)] == expected
+    assert len(set(expected)) == 6 and compiled.stats["replayed"] == 4
+    assert_same((list(m1.parameters()), o1, None), (list(m2.parameters()), o2, None))
+    m1.eval(), m2.eval()
+    for _ in range(3):
+        np.testing.assert_array_equal(eager(x, y).numpy(), compiled(x, y).numpy())
+    assert compiled.stats["traced"] == 2
