@@ -375,8 +375,14 @@ _STATIC = {
 _DATA_SHAPE = {np.nonzero, np.argwhere, np.flatnonzero, np.unique, np.extract}
 # Functions that turn values into text or files.
 _TEXT = {np.array2string, np.array_repr, np.array_str, np.save, np.savez, np.savetxt}
+# Functions that copy their argument (and cast it): recorded as np.copyto into place.
+_COPIES = {np.array, np.asarray, np.asanyarray, np.ascontiguousarray, np.asfortranarray,
+           np.copy}
 # Functions that write into their first argument.
 _IN_PLACE = {np.copyto, np.put, np.place, np.putmask, np.fill_diagonal}
+# Calls whose first argument is only written (the others are read).
+_WRITES_FIRST = {np.copyto, operator.setitem, np.put, np.place, np.putmask,
+                 np.fill_diagonal}
 # Array creators dispatched on their argument: the result depends on its shape only.
 _LIKE = {np.zeros_like: "constant", np.ones_like: "constant", np.full_like: "constant",
          np.empty_like: "empty"}
@@ -576,7 +582,10 @@ class _Tracer:
                 self.after_effect = True
 
     def record(self, fn: Any, args: tuple, kwargs: dict, writes: set[int]) -> _Step:
-        reads = self.owners_in((args, kwargs)) - writes
+        inputs = args[1:] if fn in _WRITES_FIRST or isinstance(fn, _Store) else args
+        if fn is _draw:
+            inputs = ()
+        reads = self.owners_in((inputs, {k: v for k, v in kwargs.items() if k != "out"}))
         step = _Step(fn, args, kwargs, reads, writes)
         state = np.geterr()
         if state != _DEFAULT_ERRSTATE:
@@ -661,7 +670,13 @@ class _Tracer:
         made = [b for b in buffers if b is not None]
         if made:
             writes = self.owners_in(made)
-            if not many and _takes_out(func) and isinstance(result, np.ndarray):
+            source = args[0] if args else None
+            if (not many and func in _COPIES and isinstance(source, np.ndarray)
+                    and source.shape == made[0].shape and len(args) == 1
+                    and set(kwargs) <= {"dtype", "copy", "order"}):
+                # np.array(x), np.ascontiguousarray(x), ...: a copy (and cast) into place
+                self.record(_copyto, (made[0], source), {"casting": "unsafe"}, writes)
+            elif not many and _takes_out(func) and isinstance(result, np.ndarray):
                 self.record(func, args, {**kwargs, "out": made[0]}, writes)
             else:
                 store = _Store(func, many)
@@ -1019,18 +1034,12 @@ def _fold_constants(tracer: _Tracer, writers: dict[int, int]) -> None:
     tracer.steps = kept
 
 
-_COPIES = {np.array, np.asarray, np.ascontiguousarray, np.copy}
 
 
 def _copy_source(step: _Step) -> tuple[np.ndarray, np.ndarray] | None:
     """``(destination, source)`` when the step only copies an array (same dtype)."""
     fn, args, kwargs = step.fn, step.args, step.kwargs
-    if fn is _copyto and len(args) == 2 and set(kwargs) <= {"casting"}:
-        pass
-    elif isinstance(fn, _Store) and not fn.many and getattr(fn.fn, "__wrapped__", fn.fn) in (
-            _COPIES) and len(args) == 2 and set(kwargs) <= {"dtype", "copy"}:
-        pass
-    else:
+    if not (fn is _copyto and len(args) == 2 and set(kwargs) <= {"casting"}):
         return None
     dst, src = args
     if not (isinstance(src, np.ndarray) and isinstance(dst, np.ndarray)):
@@ -1171,6 +1180,28 @@ def _drop_dead(tracer: _Tracer, visible: list[np.ndarray]) -> None:
     tracer.steps = kept[::-1]
 
 
+def _read_before_written(steps: list[_Step], key: int) -> bool:
+    """Whether the array ``key`` may be read before a replay has rewritten it: some step
+    reads it at or before a step that writes it, or a write's places depend on the data
+    (an index array, a mask). Otherwise every write comes first, to the same places at
+    each replay, so the previous replay's values are gone before anything reads them."""
+    writes = [i for i, step in enumerate(steps) if key in step.writes]
+    if any(not _fixed_places(steps[i]) for i in writes):
+        return True
+    return any(key in step.reads for step in steps[: max(writes, default=-1) + 1])
+
+
+def _fixed_places(step: _Step) -> bool:
+    """A write whose places don't depend on array values."""
+    if step.fn is operator.setitem:
+        found: list[np.ndarray] = []
+        _arrays_in(step.args[1], found)
+        return not found
+    name = getattr(step.fn, "__name__", "")
+    return "where" not in step.kwargs and name != "at" and step.fn not in (
+        np.put, np.place, np.putmask)
+
+
 # ------------------------------------------------------------------------ the program
 
 
@@ -1190,9 +1221,15 @@ class _Program:
         lines = [f"def replay({', '.join(f'a{i}' for i in range(len(inputs)))}):"]
         for i, buffer in enumerate(inputs):
             lines.append(f"    copyto({self.array(buffer)}, a{i})")
-        for key, initial in tracer.snapshots.items():
-            lines.append(f"    copyto({self.array(tracer.owners[key])}, "
-                         f"{self.constant(initial, 'init')})")
+        for key, initial in tracer.snapshots.items():  # arrays made while tracing
+            if not _read_before_written(tracer.steps, key):
+                continue  # each replay rewrites what it reads: no need to restore
+            first = initial.flat[0].item() if initial.size else 0
+            if (initial == first).all():  # np.zeros, np.full: filled, not copied
+                lines.append(f"    {self.array(tracer.owners[key])}.fill({self.value(first)})")
+            else:
+                lines.append(f"    copyto({self.array(tracer.owners[key])}, "
+                             f"{self.constant(initial, 'init')})")
         block = None
         for step in tracer.steps:
             if step.errstate != block:  # NumPy's error state, as it was for these calls
