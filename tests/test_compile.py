@@ -728,3 +728,70 @@ def test_dropout_draws_at_each_replay_as_eager_and_eval_retraces():
     for _ in range(3):
         np.testing.assert_array_equal(eager(x, y).numpy(), compiled(x, y).numpy())
     assert compiled.stats["traced"] == 2
+
+
+def test_a_numpy_array_copied_in_the_step_is_read_at_each_replay():
+    params = lab_params()
+    offset = np.zeros((20, 1))
+
+    @compile
+    def step(x):
+        return lab_forward(params, x) + Tensor(offset)  # Tensor(...) copies the array
+
+    x, _ = lab_data()
+    for value in range(5):
+        offset[...] = value  # changed in place between calls
+        np.testing.assert_array_equal(step(x).numpy(), lab_forward(params, x).numpy() + value)
+    assert step.stats["replayed"] == 3
+
+
+def test_a_subclass_with_its_own_step_runs_eagerly():
+    class CountingSGD(optim.SGD):
+        def step(self, closure=None):
+            self.calls = getattr(self, "calls", 0) + 1  # Python state a trace cannot replay
+            return super().step(closure)
+
+    eager, compiled = twins(lambda p: CountingSGD(p, lr=0.5))
+    x, y = lab_data()
+    for _ in range(5):
+        eager[2](x, y), compiled[2](x, y)
+    assert compiled[1].calls == eager[1].calls == 5
+    assert_same(eager, compiled)
+    assert "opt0.step()  # eager" in str(compiled[2])
+
+
+def test_a_compiled_function_called_inside_a_traced_step_is_inlined():
+    params = lab_params()
+    inner = compile(lambda x: lab_forward(params, x))
+
+    @compile
+    def outer(x):
+        return inner(x) * 2.0
+
+    x, _ = lab_data()
+    for _ in range(4):
+        np.testing.assert_array_equal(outer(x).numpy(), lab_forward(params, x).numpy() * 2)
+    assert outer.stats["replayed"] == 2 and inner.stats["traced"] == 0
+
+
+def test_inputs_that_require_grad_get_their_gradient_as_in_eager():
+    params = lab_params()
+
+    def step(x, y):
+        loss = mse(lab_forward(params, x), y)
+        loss.backward()
+        return loss
+
+    compiled = compile(step)
+    _, y = lab_data()
+    for seed in range(4):
+        x, _ = lab_data(seed=seed)
+        x1, x2 = (Tensor(x.numpy(), requires_grad=True) for _ in range(2))
+        for p in params:
+            p.grad = None
+        step(x1, y)
+        for p in params:
+            p.grad = None
+        compiled(x2, y)
+        np.testing.assert_array_equal(x1.grad.numpy(), x2.grad.numpy())
+    assert compiled.stats["replayed"] == 2

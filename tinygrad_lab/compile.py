@@ -105,14 +105,11 @@ _copyto = np.copyto
 
 class _ThreadState(threading.local):
     tracer: _Tracer | None = None  # recording in this thread (None: eager, or paused)
+    tracing = False  # a trace runs in this thread (also while paused)
 
 
 _state = _ThreadState()
 _install_lock = threading.Lock()  # one trace at a time patches the entry points
-
-
-def _tracer() -> _Tracer | None:
-    return _state.tracer
 
 
 class _paused:  # noqa: N801
@@ -180,56 +177,7 @@ class _Traced(np.ndarray):
 
     __str__ = __repr__
 
-    # -------------------------------------------- methods NumPy does not report
-
-    def _method(self, name: str, *args: Any, **kwargs: Any) -> Any:
-        tracer = _state.tracer
-        plain = self.view(np.ndarray)
-        if tracer is None:
-            return getattr(plain, name)(*_eager(args), **_eager(kwargs))
-        return tracer.method(self, name, args, kwargs)
-
-    def astype(self, *args: Any, **kwargs: Any) -> Any:
-        return self._method("astype", *args, **kwargs)
-
-    def copy(self, *args: Any, **kwargs: Any) -> Any:
-        return self._method("copy", *args, **kwargs)
-
-    def __copy__(self) -> Any:
-        return self._method("copy")
-
-    def __deepcopy__(self, memo: Any) -> Any:
-        return self._method("copy")
-
-    def flatten(self, *args: Any, **kwargs: Any) -> Any:
-        return self._method("flatten", *args, **kwargs)
-
-    def ravel(self, *args: Any, **kwargs: Any) -> Any:
-        return self._method("ravel", *args, **kwargs)
-
-    def reshape(self, *args: Any, **kwargs: Any) -> Any:
-        return self._method("reshape", *args, **kwargs)
-
-    def dot(self, *args: Any, **kwargs: Any) -> Any:
-        return self._method("dot", *args, **kwargs)
-
-    def take(self, *args: Any, **kwargs: Any) -> Any:
-        return self._method("take", *args, **kwargs)
-
-    def repeat(self, *args: Any, **kwargs: Any) -> Any:
-        return self._method("repeat", *args, **kwargs)
-
-    def argmax(self, *args: Any, **kwargs: Any) -> Any:
-        return self._method("argmax", *args, **kwargs)
-
-    def argmin(self, *args: Any, **kwargs: Any) -> Any:
-        return self._method("argmin", *args, **kwargs)
-
-    def argsort(self, *args: Any, **kwargs: Any) -> Any:
-        return self._method("argsort", *args, **kwargs)
-
-    def searchsorted(self, *args: Any, **kwargs: Any) -> Any:
-        return self._method("searchsorted", *args, **kwargs)
+    # ------------------------------------ methods NumPy does not report (see below)
 
     def __getitem__(self, key: Any) -> Any:
         tracer = _state.tracer
@@ -259,32 +207,11 @@ class _Traced(np.ndarray):
             tracer.check(self, value)
         return value
 
-    # What Python reads of the values cannot be replayed.
-    def _read(self, name: str, convert: Callable[[np.ndarray], Any]) -> Any:
-        if _state.tracer is not None:
-            raise _value_read(name)
-        return convert(self.view(np.ndarray))
+    def __copy__(self) -> Any:
+        return self.copy()
 
-    def item(self, *args: Any) -> Any:
-        return self._read(".item()", lambda a: a.item(*args))
-
-    def tolist(self) -> Any:
-        return self._read(".tolist()", lambda a: a.tolist())
-
-    def tobytes(self, *args: Any, **kwargs: Any) -> bytes:
-        return self._read(".tobytes()", lambda a: a.tobytes(*args, **kwargs))
-
-    def __float__(self) -> float:
-        return self._read("float()", float)
-
-    def __int__(self) -> int:
-        return self._read("int()", int)
-
-    def __complex__(self) -> complex:
-        return self._read("complex()", complex)
-
-    def __index__(self) -> int:
-        return self._read("using a tensor as an index or a count", operator.index)
+    def __deepcopy__(self, memo: Any) -> Any:
+        return self.copy()
 
     def nonzero(self) -> Any:
         if _state.tracer is not None:
@@ -295,6 +222,39 @@ class _Traced(np.ndarray):
         if _state.tracer is not None:
             raise _untraceable("ndarray.sort (in place)", "use np.sort")
         self.view(np.ndarray).sort(*args, **kwargs)
+
+
+def _recorded_method(name: str) -> Callable[..., Any]:
+    def method(self: _Traced, *args: Any, **kwargs: Any) -> Any:
+        tracer = _state.tracer
+        if tracer is None:
+            return getattr(self.view(np.ndarray), name)(*_eager(args), **_eager(kwargs))
+        return tracer.method(self, name, args, kwargs)
+
+    method.__name__ = name
+    return method
+
+
+def _value_method(name: str, shown: str) -> Callable[..., Any]:
+    def method(self: _Traced, *args: Any, **kwargs: Any) -> Any:
+        if _state.tracer is not None:
+            raise _value_read(shown)
+        return getattr(self.view(np.ndarray), name)(*args, **kwargs)
+
+    method.__name__ = name
+    return method
+
+
+# ndarray methods that compute or copy without going through NumPy's protocols: recorded.
+for _name in ("astype", "copy", "flatten", "ravel", "reshape", "dot", "take", "repeat",
+              "argmax", "argmin", "argsort", "searchsorted"):
+    setattr(_Traced, _name, _recorded_method(_name))
+# What Python reads of the values: a replay runs no Python, so these cannot be traced.
+for _name, _shown in (("item", ".item()"), ("tolist", ".tolist()"),
+                      ("tobytes", ".tobytes()"), ("__float__", "float()"),
+                      ("__int__", "int()"), ("__complex__", "complex()"),
+                      ("__index__", "using a tensor as an index or a count")):
+    setattr(_Traced, _name, _value_method(_name, _shown))
 
 
 def _data_shape(name: str) -> TracingError:
@@ -869,16 +829,15 @@ def _creator(original: Callable, kind: str) -> Callable:
         if tracer is None:
             return original(*args, **kwargs)
         args = tuple(a._array if isinstance(a, Tensor) else a for a in args)
-        if _contains_traced(args) or _contains_traced(kwargs):
-            p_args, p_kwargs = tracer.plain_of(args), tracer.plain_of(kwargs)
-            result = original(*p_args, **p_kwargs)
-            if args and isinstance(args[0], _Traced) and result is p_args[0]:
-                return args[0]  # np.asarray(traced): the same array
-            return tracer.new_results(original, p_args, p_kwargs, result)
-        result = original(*args, **kwargs)
-        if args and result is args[0]:
-            return result  # np.asarray(array from outside): that array
-        return tracer.result(result, kind)
+        if not (_contains_traced(args) or _contains_traced(kwargs)
+                or args and isinstance(args[0], np.ndarray)):
+            return tracer.result(original(*args, **kwargs), kind)  # from Python values
+        p_args, p_kwargs = tracer.plain_of(args), tracer.plain_of(kwargs)
+        result = original(*p_args, **p_kwargs)
+        if args and result is p_args[0]:
+            return args[0]  # np.asarray(array): that same array
+        # a copy of an array (read at each replay, so a change to it between calls shows)
+        return tracer.new_results(original, p_args, p_kwargs, result)
 
     return create
 
@@ -904,11 +863,11 @@ def _eager_step(original: Callable) -> Callable:
                 f"{type(self).__name__}.step(closure)",
                 "call the closure's body in the step, then optimizer.step()",
             )
-        if getattr(self, "_compile_traced", False) and not args and not kwargs:
+        # Only the class that says so (a subclass may keep Python state in its step).
+        if type(self).__dict__.get("_compile_traced") and not args and not kwargs:
             return tracer.optimizer_step(self, original)
         return tracer.eager_call(self, original, args, kwargs)
 
-    step._compile_original = original  # type: ignore[attr-defined]
     return step
 
 
@@ -1521,7 +1480,7 @@ class CompiledFunction:
         self.stats = {"eager": 0, "traced": 0, "replayed": 0}
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if _state.tracer is not None or modes.anomaly:
+        if _state.tracing or modes.anomaly:
             return self.fn(*args, **kwargs)  # inside another trace, or hunting NaNs
         arrays: list[np.ndarray] = []
         tensors: list[Tensor | None] = []
@@ -1601,11 +1560,11 @@ class CompiledFunction:
                     for leaf, buf in zip(leaves, buffers, strict=True)
                 )
                 t_args, t_kwargs = _substitute((args, kwargs), replacements)
-                _state.tracer = tracer
+                _state.tracer, _state.tracing = tracer, True
                 try:
                     result = self.fn(*t_args, **t_kwargs)
                 finally:
-                    _state.tracer = None
+                    _state.tracer, _state.tracing = None, False
                 outputs: list[np.ndarray] = []
                 spec = _output_spec(result, tracer, outputs)
                 end_grads = tracer.grad_sync()
