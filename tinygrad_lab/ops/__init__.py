@@ -4,4 +4,7 @@ methods (``t.exp()``), operators (``a + b``) and NumPy overrides (``np.exp(t)``)
 
 from . import activation, conv, elementwise, indexing, layers, linalg, loss, reduce, shape
 
-__all__ = ["activation", "conv", "elementwise", "indexing", "layers", "linalg", "loss", "reduce", "shape"]
+__all__ = [
+    "activation", "conv", "elementwise", "indexing", "layers", "linalg", "loss", "reduce",
+    "shape",
+]
