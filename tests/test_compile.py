@@ -795,3 +795,21 @@ def test_inputs_that_require_grad_get_their_gradient_as_in_eager():
         compiled(x2, y)
         np.testing.assert_array_equal(x1.grad.numpy(), x2.grad.numpy())
     assert compiled.stats["replayed"] == 2
+
+
+def test_torch_compile_settings_are_accepted():
+    params = lab_params()
+
+    def forward(x):
+        return lab_forward(params, x)
+
+    assert compile(forward, disable=True) is forward
+    step = compile(mode="reduce-overhead", fullgraph=True, dynamic=False)(forward)
+    x, _ = lab_data()
+    for _ in range(3):
+        np.testing.assert_array_equal(step(x).numpy(), forward(x).numpy())
+    assert step.stats["replayed"] == 1
+    with pytest.raises(TypeError):
+        compile(forward, unknown=1)
+    with pytest.raises(TypeError, match="expected a function"):
+        compile(3)

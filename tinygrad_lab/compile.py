@@ -25,38 +25,47 @@ indexing with arrays, ...) are recorded by overrides. Views (``reshape``, ``.T``
 slices) need no step: the buffers keep their memory, so a view made once stays valid.
 
 *Finding the arrays.* A few entry points are intercepted while (and only while) a trace
-runs, in the tracing thread only (see ``_intercepting``): reading ``Tensor._array`` turns a
-parameter's array into a traced view (so that in-place updates of it are recorded too);
-``tensor.grad`` records which gradients the step set; NumPy's constructors (``np.zeros``,
-``np.array``, ...) return traced arrays; ``Module.__call__`` notes each module's
-train/eval flag; the framework's random generator records ``random``/``standard_normal``
-draws (dropout) as replay steps.
+runs, and only in the tracing thread (``_intercepting`` lists them): reading
+``Tensor._array`` turns a parameter's array into a traced view, so that in-place updates
+of it are recorded too; ``tensor.grad`` tells which gradients the step read and set;
+NumPy's constructors (``np.zeros``, ``np.array``, ...) return traced arrays;
+``Module.__call__`` notes each module's train/eval flag; the framework's random generator
+records ``random``/``standard_normal`` draws (dropout masks) as replay steps; optimizers'
+and schedulers' ``step`` become recorded calls.
 
-*Python state stays Python.* ``optimizer.step()`` and ``scheduler.step()`` are not traced:
-they are recorded as calls that the replay makes, eagerly, at the same point. Step
-counters, bias corrections, learning-rate schedules and any change to ``param_groups``
-therefore behave exactly as in eager mode. Before such a call, and at the end, the
-replay sets each parameter's ``.grad`` to the tensor the traced step left there.
+*Optimizers and schedulers.* ``scheduler.step()`` and most optimizers' ``step()`` run
+eagerly at each replay, at the same point: step counters, bias corrections, learning
+rates and any change to ``param_groups`` behave exactly as in eager mode. An optimizer
+class whose update depends only on its options and state arrays says so with
+``_compile_traced = True`` (SGD): its NumPy calls are recorded (state arrays included),
+and its options become guards. Before an eager call, and at the end, the replay sets
+each parameter's ``.grad`` to the tensor the traced step left there.
 
 *Guards.* A replay runs only when the call matches the trace: arguments of the same
-structure, shapes, dtypes and ``requires_grad``, the same Python values for numbers and
-strings, the same grad mode, the same objects in the function's globals and closure, the
-same arrays in every tensor the step read, the same ``.grad`` None-ness where the step
-read it, the same ``training`` flags. A mismatch traces again (one trace is kept per
-argument signature). A data-dependent branch inside the step (``if (y < 0).any():
-raise ...``) is recorded as a check: when a replay's value differs, the call runs eagerly
-instead, so eager's error (e.g. ``cross_entropy``'s label check) is raised as it would be.
+structure, shapes, dtypes and ``requires_grad``, equal Python numbers and strings, the
+same grad mode, the same objects in the function's globals and closure, the same array in
+every tensor the step read, the same ``.grad`` None-ness where the step read it, the same
+``training`` flags and traced optimizers' options. A new signature is run eagerly once,
+then traced (one trace is kept per signature, up to eight); a changed state runs eagerly,
+and traces again if it is still changed at the next call. A data-dependent branch in the
+step (``if (y < 0).any(): raise ...``) is recorded as a check: when a replay's value
+differs, the call runs eagerly instead, so eager's own error (``cross_entropy``'s label
+check) is raised, or the other branch taken.
 
-What cannot be traced, and raises ``TracingError`` while tracing: Python reading tensor
-values (``.item()``, ``float()``, ``int()``, ``.tolist()``, printing), results whose shape
-depends on the data (``nonzero``, boolean masks), random draws other than ``random`` and
-``standard_normal``, ``optimizer.step(closure)``, and a step that changes its own inputs
-in place. What cannot be detected, and is documented: other Python side effects (they
-happen once, at trace time), in-place changes of plain NumPy arrays through routes NumPy
-does not report, and random draws from a generator passed explicitly.
+*Rewrites.* Only exact ones (the same NumPy calls on the same values): constant folding,
+dead steps, copies and repeated calls merged, Python scalars as 0-d arrays where the bits
+are checked equal, NumPy's error state set per block through its context variable.
+
+What cannot be traced raises ``TracingError`` while tracing: Python reading tensor
+values (``.item()``, ``float()``, ``.tolist()``, printing), results whose shape depends
+on the data (``nonzero``, boolean masks), other random draws, ``optimizer.step(closure)``,
+and a step that changes its own inputs in place. What cannot be detected: other Python
+side effects (they happen once, at trace time), in-place changes of NumPy arrays by
+routes NumPy does not report (``a.view(np.ndarray)`` of a traced array changed by a
+plain ufunc), random draws from a generator passed explicitly.
 
 The replayed program is generated Python source, one NumPy call per line:
-``print(compiled)`` shows it.
+``print(compiled)`` shows it, with a legend of its arrays.
 """
 
 from __future__ import annotations
@@ -1234,7 +1243,7 @@ class _Program:
             prefix = {"input": "x", "persistent": "p", "external": "e", "result": "t",
                       "constant": "c", "scratch": "s", "empty": "s"}[kind]
             name = self.name(prefix, a)
-            value = f" = {a.item()!r}" if kind == "constant" and a.ndim == 0 else ""
+            value = f" = {a.item()!r}" if a.ndim == 0 and kind in ("constant", "external") else ""
             self.legend.append(f"{name}: {kind} {a.shape} {a.dtype}{value}")
         else:
             base = self.array(owner)
@@ -1293,7 +1302,8 @@ class _Program:
             call = [self.value(a) for a in args] + [f"{k}={self.value(v)}"
                                                       for k, v in kwargs.items()]
             kind = "opt" if isinstance(obj, Optimizer) else "sched"
-            lines.append(f"{self.name(kind, obj)}.step({', '.join(call)})  # eager")
+            name = self.obj(kind, obj, type(obj).__name__)
+            lines.append(f"{name}.step({', '.join(call)})  # eager")
             return lines
         fn, args, kwargs = step.fn, step.args, dict(step.kwargs)
         if isinstance(fn, _Store) and not fn.many:  # no out=: compute, then copy in
@@ -1318,10 +1328,21 @@ class _Program:
     def grad_lines(self, grads: list[tuple[Tensor, Any]]) -> list[str]:
         lines = []
         for tensor, grad in grads:
-            target = self.name("T", tensor)
-            value = "None" if grad is None else self.name("G", grad)
+            target = self.obj("T", tensor, "tensor")
+            value = "None" if grad is None else self.obj("G", grad, "gradient tensor")
             lines.append(f"{target}.grad = {value}")
         return lines
+
+    def obj(self, prefix: str, value: Any, what: str) -> str:
+        """A name for a Python object of the program (tensor, optimizer), once."""
+        name = self.names.get(id(value))
+        if name is None:
+            name = self.names[id(value)] = self.name(prefix, value)
+            shape = f" {tuple(value.shape)} {value.dtype}" if isinstance(value, Tensor) else ""
+            array = f" (array {self.array(value._array)})" if what == "gradient tensor" else ""
+            self.legend.append(f"{name}: {what}{shape}{array}")
+            self.tracer.keep.append(value)
+        return name
 
     def __str__(self) -> str:
         return self.source + "\n\n# " + "\n# ".join(self.legend)
@@ -1661,26 +1682,36 @@ def _detrace(value: Any, tracer: _Tracer) -> None:
             _ARRAY.__set__(value, tracer.plain_of(array))
 
 
-def compile(fn: Callable | None = None, **options: Any) -> Any:  # noqa: A001
+def compile(  # noqa: A001  (PyTorch's name)
+    fn: Callable | None = None, *, fullgraph: bool = False, dynamic: Any = None,
+    backend: Any = "inductor", mode: Any = None, options: Any = None, disable: bool = False,
+) -> Any:
     """Trace a function (typically a whole training step) and replay it as NumPy.
 
     The first call with a given argument signature runs eagerly, the second is traced
     (it runs eagerly too, recording its NumPy calls), and later calls replay the
     recorded calls into the same buffers: no graph, no Python per op. Results are those
-    of eager mode, bit for bit (the same NumPy calls run, in the same order).
+    of eager mode, bit for bit: the same NumPy calls run, in the same order.
 
     Parameters
     ----------
     fn : callable
-        The step. Its tensor and array arguments are inputs (copied in at each call);
-        tensors it reads from elsewhere (parameters) are used in place. May be used as
-        a decorator, with or without parentheses.
+        The step (a function, a bound method or a module). Its tensor and array
+        arguments are inputs, copied in at each call; tensors it reads from elsewhere
+        (parameters, buffers) are used in place. Without ``fn``, returns a decorator.
+    fullgraph, dynamic, backend, mode, options
+        ``torch.compile``'s settings, accepted so that PyTorch programs run; there is one
+        way of compiling here, so they change nothing.
+    disable : bool
+        Return ``fn`` itself, uncompiled (as ``torch.compile(disable=True)``).
 
     Returns
     -------
     CompiledFunction
-        Call it like ``fn``. Tensors the step returns come back as new tensors (they do
-        not require grad). ``print(compiled)`` shows the traced program.
+        Call it like ``fn``. Tensors the step makes come back as new tensors that do not
+        require grad (a tensor from outside, such as a parameter, comes back as itself).
+        ``print(compiled)`` shows the traced program; ``compiled.stats`` counts the calls
+        that ran eagerly, were traced and were replayed.
 
     Raises
     ------
@@ -1690,23 +1721,30 @@ def compile(fn: Callable | None = None, **options: Any) -> Any:  # noqa: A001
 
     Notes
     -----
-    ``optimizer.step()`` and ``scheduler.step()`` run eagerly at each replay, so step
-    counters and learning rates follow eager mode exactly. After a call, ``p.grad`` holds
-    the step's gradient; the next call overwrites that tensor's values in place.
+    ``scheduler.step()`` and ``optimizer.step()`` run eagerly at each replay (SGD's is
+    recorded, its options guarded), so step counters and learning rates follow eager
+    mode exactly. After a call, ``p.grad`` holds the step's gradient; the next call
+    overwrites that gradient tensor's values in place.
 
     Examples
     --------
-    >>> @compile
-    ... def step(x, y):
+    >>> import tinygrad_lab as tl
+    >>> w = tl.tensor([0.5, -1.0], requires_grad=True)
+    >>> opt = tl.optim.SGD([w], lr=0.01)
+    >>> @tl.compile
+    ... def step(x):
     ...     opt.zero_grad()
-    ...     loss = F.mse_loss(model(x), y)
+    ...     loss = ((x * w).sum() - 1.0) ** 2
     ...     loss.backward()
     ...     opt.step()
     ...     return loss
+    >>> losses = [step(tl.tensor([1.0, 2.0])).item() for _ in range(4)]
+    >>> step.stats
+    {'eager': 1, 'traced': 1, 'replayed': 2}
     """
-    if options:
-        unknown = sorted(options)
-        raise TypeError(f"tl.compile: unexpected options {unknown}")
+    del fullgraph, dynamic, backend, mode, options  # one way of compiling here
     if fn is None:
-        return CompiledFunction
+        return functools.partial(compile, disable=disable)
+    if disable:
+        return fn
     return CompiledFunction(fn)
