@@ -983,7 +983,9 @@ def _simplify(tracer: _Tracer, visible: list[np.ndarray]) -> dict[int, np.ndarra
             writers[key] = writers.get(key, 0) + 1
     _fold_constants(tracer, writers)
     renamed = _drop_copies(tracer, writers, visible)
-    _drop_dead(tracer, [renamed.get(id(a), a) for a in visible])
+    visible = [renamed.get(id(a), a) for a in visible]
+    _drop_dead(tracer, visible)
+    _share_memory(tracer, visible)
     return renamed
 
 
@@ -1146,6 +1148,74 @@ def _drop_dead(tracer: _Tracer, visible: list[np.ndarray]) -> None:
             kept.append(step)
             live |= step.reads
     tracer.steps = kept[::-1]
+
+
+def _share_memory(tracer: _Tracer, visible: list[np.ndarray]) -> None:
+    """Give results whose lifetimes do not overlap the same memory, as eager mode's
+    allocator does when it reuses a freed array: a smaller working set, the same values.
+
+    A result's lifetime runs from the first step that writes it to the last that reads
+    it; results the replay hands out (outputs, gradients) keep their own memory."""
+    first: dict[int, int] = {}
+    last: dict[int, int] = {}
+    for i, step in enumerate(tracer.steps):
+        for key in step.writes | step.reads:
+            first.setdefault(key, i)
+            last[key] = i
+    kept = {id(_owner(a)) for a in visible}
+    planned = [key for key in first if tracer.kind.get(key) == "result" and key not in kept
+               and _compact(tracer.owners[key])]
+    free: list[np.ndarray] = []  # slabs no longer in use
+    busy: list[tuple[int, np.ndarray]] = []  # (last step using it, slab)
+    moved: dict[int, np.ndarray] = {}  # id(owner) -> its slab
+    for key in sorted(planned, key=first.__getitem__):
+        free += [slab for end, slab in busy if end < first[key]]
+        busy = [(end, slab) for end, slab in busy if end >= first[key]]
+        nbytes = tracer.owners[key].nbytes
+        fits = [i for i, slab in enumerate(free) if slab.nbytes >= nbytes]
+        if fits:
+            slab = free.pop(min(fits, key=lambda i: free[i].nbytes))
+        else:
+            slab = _aligned_bytes(nbytes)
+        moved[key] = slab
+        busy.append((last[key], slab))
+    if not moved:
+        return
+    found: list[np.ndarray] = []
+    for step in tracer.steps:
+        _arrays_in((step.args, step.kwargs), found)
+    renamed: dict[int, np.ndarray] = {}
+    for a in found:
+        owner = _owner(a)
+        slab = moved.get(id(owner))
+        if slab is not None and id(a) not in renamed:
+            offset = _address(a) - _address(owner)
+            renamed[id(a)] = np.ndarray(a.shape, a.dtype, slab, offset, a.strides)
+    for key, slab in moved.items():
+        tracer.owners[key] = slab  # for the legend; the slab is what the replay writes
+    for step in tracer.steps:
+        step.args = _renamed(step.args, renamed)
+        step.kwargs = _renamed(step.kwargs, renamed)
+        step.reads = {id(_owner(renamed[k])) if k in renamed else k for k in step.reads}
+        step.writes = {id(_owner(renamed[k])) if k in renamed else k for k in step.writes}
+    tracer.keep.extend(renamed.values())
+    for slab in moved.values():
+        tracer.kind[id(slab)] = "result"
+        tracer.owners[id(slab)] = slab
+
+
+def _compact(a: np.ndarray) -> bool:
+    return (a.flags.c_contiguous or a.flags.f_contiguous) and a.base is None
+
+
+def _address(a: np.ndarray) -> int:
+    return a.__array_interface__["data"][0]
+
+
+def _aligned_bytes(nbytes: int, alignment: int = 64) -> np.ndarray:
+    raw = np.empty(nbytes + alignment, np.uint8)
+    start = -_address(raw) % alignment
+    return raw[start:start + nbytes]
 
 
 def _read_before_written(steps: list[_Step], key: int) -> bool:
