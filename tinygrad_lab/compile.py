@@ -440,6 +440,8 @@ class _Tracer:
         self.eager_bumps: dict[int, int] = {}  # version changes made by eager calls
         self.options: list[tuple[dict, str, Any]] = []  # options a traced step read
         self.invalid = ""  # why this trace must not be replayed (it is traced again)
+        self.home: dict[int, np.ndarray] = {}  # arrays moved to shared memory: their owner
+        self.slab: dict[int, int] = {}  # moved owners: which shared block holds them
 
     # ------------------------------------------------------------- arrays
 
@@ -1184,24 +1186,32 @@ def _share_memory(tracer: _Tracer, visible: list[np.ndarray]) -> None:
     found: list[np.ndarray] = []
     for step in tracer.steps:
         _arrays_in((step.args, step.kwargs), found)
+    slabs: dict[int, int] = {}
+    for slab in moved.values():
+        slabs.setdefault(id(slab), len(slabs))
+    homes = {key: np.ndarray(tracer.owners[key].shape, tracer.owners[key].dtype, slab, 0,
+                             tracer.owners[key].strides) for key, slab in moved.items()}
     renamed: dict[int, np.ndarray] = {}
     for a in found:
         owner = _owner(a)
-        slab = moved.get(id(owner))
-        if slab is not None and id(a) not in renamed:
+        home = homes.get(id(owner))
+        if home is not None and id(a) not in renamed:
             offset = _address(a) - _address(owner)
-            renamed[id(a)] = np.ndarray(a.shape, a.dtype, slab, offset, a.strides)
-    for key, slab in moved.items():
-        tracer.owners[key] = slab  # for the legend; the slab is what the replay writes
+            new = home if a is owner else np.ndarray(a.shape, a.dtype, home.base, offset
+                                                     + _address(home) - _address(home.base),
+                                                     a.strides)
+            renamed[id(a)] = new
+            tracer.home[id(new)] = home  # names the arrays in the printout
+    for key, home in homes.items():
+        tracer.slab[id(home)] = slabs[id(moved[key])]
+        tracer.kind[id(_owner(home))] = "result"
+    owners = {key: id(_owner(home)) for key, home in homes.items()}
     for step in tracer.steps:
         step.args = _renamed(step.args, renamed)
         step.kwargs = _renamed(step.kwargs, renamed)
-        step.reads = {id(_owner(renamed[k])) if k in renamed else k for k in step.reads}
-        step.writes = {id(_owner(renamed[k])) if k in renamed else k for k in step.writes}
+        step.reads = {owners.get(k, k) for k in step.reads}
+        step.writes = {owners.get(k, k) for k in step.writes}
     tracer.keep.extend(renamed.values())
-    for slab in moved.values():
-        tracer.kind[id(slab)] = "result"
-        tracer.owners[id(slab)] = slab
 
 
 def _compact(a: np.ndarray) -> bool:
@@ -1307,13 +1317,17 @@ class _Program:
         name = self.names.get(id(a))
         if name is not None:
             return name
-        owner = _owner(a)
-        kind = self.tracer.kind.get(id(owner), "external")
+        owner = self.tracer.home.get(id(a))
+        owner = _owner(a) if owner is None else owner
+        kind = self.tracer.kind.get(id(owner), "result" if id(owner) in self.tracer.slab
+                                    else "external")
         if a is owner:
             prefix = {"input": "x", "persistent": "p", "external": "e", "result": "t",
                       "constant": "c", "scratch": "s", "empty": "s"}[kind]
             name = self.name(prefix, a)
             value = f" = {a.item()!r}" if a.ndim == 0 and kind in ("constant", "external") else ""
+            if id(a) in self.tracer.slab:
+                value = f" (memory block {self.tracer.slab[id(a)]})"
             self.legend.append(f"{name}: {kind} {a.shape} {a.dtype}{value}")
         else:
             base = self.array(owner)
