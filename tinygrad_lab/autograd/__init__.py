@@ -165,3 +165,5 @@ def backward(
         create_graph=create_graph,
         inputs=None if inputs is None else list(_as_tuple(inputs)),
     )
+
+from . import functional  # noqa: E402  (tl.autograd.functional, as in PyTorch)
