@@ -13,6 +13,7 @@ Tools (``viz``, ``testing``, ``utils``, ``data``) are imported when first used, 
 import importlib as _importlib
 
 from . import autograd, cuda, nn, optim
+from .compile import compile  # noqa: A004  (torch.compile's name)
 from .dtypes import *  # noqa: F403  (float32, float, long, ...: PyTorch's dtype names)
 from .engine import (
     detect_anomaly,
