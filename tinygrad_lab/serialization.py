@@ -1,72 +1,84 @@
 """Checkpoints: :func:`save` and :func:`load`, as ``.npz`` files that never hold pickles.
 
 A checkpoint is a nested structure -- dicts (str or int keys), lists and tuples of
-arrays, Tensors, Python numbers, bools, None and strings -- such as::
+arrays, Tensors, NumPy scalars, Python numbers, bools, None and strings -- such as::
 
     {"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": 7}
 
-It is stored as a NumPy ``.npz`` (a zip of ``.npy`` files): every array becomes one
-``.npy`` entry named after its path (``model/fc1.weight``), and one more entry,
-``__manifest__``, holds a JSON description of the structure (container types, key
-types, Python scalar values, which arrays were Tensors), UTF-8 encoded as uint8. Loading
-rebuilds exactly what was saved: same types, dtypes and shapes.
+It is stored with ``np.savez`` as a zip of ``.npy`` members: the arrays go to members
+named ``arr_0.npy``, ``arr_1.npy``, ... in the order they are met, and one more member,
+``__manifest__.npy``, holds a JSON description of the structure (container types, keys,
+Python scalar values, which member holds which array, which arrays were Tensors) as
+ASCII bytes in a uint8 array. Member names never come from keys, so any key -- ``"x"``
+next to ``"x.npy"``, ``"__manifest__"``, ``"a/b"``, ``""``, NUL, any unicode -- round
+trips. Loading rebuilds exactly what was saved: same types, dtypes, shapes and values.
 
 Safety:
 
 * Nothing is pickled when writing, and files are read with
-  ``np.load(..., allow_pickle=False)``: loading a checkpoint never runs code, whatever
-  the file holds. A pickle, a truncated or corrupt file, or an ``.npz`` not written by
-  :func:`save` is a ``ValueError`` naming the path.
-* Saving is atomic: the file is written to a temporary file in the same folder, flushed
-  to disk and renamed over the target in one step. If anything fails, the temporary
-  file is removed and an existing checkpoint at ``path`` stays whole.
+  ``np.load(..., allow_pickle=False)`` and ``read_array(..., allow_pickle=False)``:
+  loading a checkpoint never runs code, whatever the file holds. A pickle, a truncated
+  or corrupt file, a member that is not an ``.npy`` array, or an ``.npz`` not written by
+  :func:`save` is a ``ValueError`` naming the path (and the member).
+* Every value is checked before anything is written: an unsupported one is a
+  ``TypeError`` naming where it is, and the disk is untouched.
+* Saving is atomic: the file is written to a temporary file with a short random name
+  in the same folder, flushed to disk and renamed over the target in one step. If
+  anything fails, the temporary file is removed and an existing checkpoint at ``path``
+  stays whole. The process umask is never changed: a new file gets the permissions any
+  new file gets, a replaced one keeps its own.
 """
 
 from __future__ import annotations
 
-import contextlib
+import errno
 import json
 import os
-import re
-import tempfile
+import secrets
 import zipfile
 from collections import OrderedDict
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, BinaryIO
 
 import numpy as np
 
+from .nn.module import Parameter
 from .tensor import Tensor
 
 __all__ = ["load", "save"]
 
 _MANIFEST = "__manifest__"
 _FORMAT = "tinygrad_lab.checkpoint"
-_VERSION = 1
+_VERSION = 1  # unchanged since entries became generated names: old files still load
+_MAX_HEADER = 10_000  # np.lib.format.read_array's default max_header_size
+_NPY_MAGIC = np.lib.format.MAGIC_PREFIX
+_ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")  # a zip's first member, or an empty zip
 
 
 # ----------------------------------------------------------------------------- save
 
 
 class _Encoder:
-    """Walk an object, collecting its arrays and a JSON-able description of the rest."""
+    """Walk an object, collecting its arrays and a JSON-able description of the rest.
+
+    Every check happens here, so a value that cannot be stored fails before any file
+    is touched.
+    """
 
     def __init__(self) -> None:
-        self.arrays: dict[str, np.ndarray] = {}
+        self.arrays: list[np.ndarray] = []
         self._active: set[int] = set()  # containers on the current path (cycle check)
 
-    def _entry(self, path: list[Any], array: np.ndarray) -> str:
-        """A readable, unique entry name for ``array`` (the manifest is what maps it
-        back, so the name only has to be unique)."""
-        parts = [re.sub(r"[^A-Za-z0-9_.\-]", "_", str(p)) or "_" for p in path]
-        base = "/".join(parts) or "_"
-        name, k = base, 1
-        while name in self.arrays or name == _MANIFEST:
-            name, k = f"{base}~{k}", k + 1
-        self.arrays[name] = array
-        return name
+    def _entry(self, array: np.ndarray, path: list[Any]) -> str:
+        """Check ``array`` and give it the next generated member name."""
+        self.arrays.append(_storable(array, path))
+        return f"arr_{len(self.arrays) - 1}"
 
     def encode(self, obj: Any, path: list[Any]) -> dict[str, Any]:
+        # NumPy scalars first: np.float64 is a float and np.str_ a str, but they must
+        # come back as NumPy scalars.
+        if isinstance(obj, np.generic):
+            return {"type": "numpy_scalar", "entry": self._entry(np.asarray(obj), path)}
         if obj is None:
             return {"type": "none"}
         if isinstance(obj, bool):
@@ -78,17 +90,11 @@ class _Encoder:
         if isinstance(obj, str):
             return {"type": "str", "value": str(obj)}
         if isinstance(obj, Tensor):
-            array = self._check_array(obj.data, path)
-            node = {"type": "tensor", "entry": self._entry(path, array),
+            kind = "parameter" if isinstance(obj, Parameter) else "tensor"
+            return {"type": kind, "entry": self._entry(np.asarray(obj), path),
                     "requires_grad": bool(obj.requires_grad)}
-            if type(obj).__name__ == "Parameter":
-                node["type"] = "parameter"
-            return node
         if isinstance(obj, np.ndarray):
-            return {"type": "ndarray", "entry": self._entry(path, self._check_array(obj, path))}
-        if isinstance(obj, np.generic):
-            array = self._check_array(np.asarray(obj), path)
-            return {"type": "numpy_scalar", "entry": self._entry(path, array)}
+            return {"type": "ndarray", "entry": self._entry(obj, path)}
         if isinstance(obj, (Mapping, list, tuple)):
             if id(obj) in self._active:
                 raise ValueError(f"save: the object at {_where(path)} contains itself")
@@ -107,14 +113,14 @@ class _Encoder:
         if isinstance(obj, Mapping):
             items = []
             for key, value in obj.items():
-                if isinstance(key, str):
-                    kind = "str"
-                elif isinstance(key, int) and not isinstance(key, bool):
+                if isinstance(key, str):  # np.str_ keys too: JSON keeps them as str
+                    kind, key = "str", str(key)
+                elif isinstance(key, int) and not isinstance(key, (bool, np.generic)):
                     kind, key = "int", int(key)
                 else:
                     raise TypeError(
                         f"save: dict keys must be str or int, got {type(key).__name__} "
-                        f"{key!r} at {_where(path)}"
+                        f"{_short_repr(key)} at {_where(path)}"
                     )
                 items.append([kind, key, self.encode(value, [*path, key])])
             kind = "OrderedDict" if isinstance(obj, OrderedDict) else "dict"
@@ -123,32 +129,50 @@ class _Encoder:
         return {"type": kind,
                 "items": [self.encode(v, [*path, i]) for i, v in enumerate(obj)]}
 
-    @staticmethod
-    def _check_array(array: np.ndarray, path: list[Any]) -> np.ndarray:
-        if array.dtype.hasobject:
-            raise TypeError(
-                f"save: the array at {_where(path)} has dtype object, which can only be "
-                "stored by pickling; convert it to a numeric or string dtype"
-            )
-        return array
+
+def _storable(array: np.ndarray, path: list[Any]) -> np.ndarray:
+    """``array`` as a plain ndarray that an ``.npy`` member stores exactly, or a
+    TypeError naming where it is."""
+    if isinstance(array, np.ma.MaskedArray):
+        raise TypeError(
+            f"save: cannot store the masked array at {_where(path)}: its mask would be "
+            "lost; store its .data and np.ma.getmaskarray(...) as two arrays"
+        )
+    array = np.asarray(array)  # memmap, matrix, ... are stored as plain ndarrays
+    dtype = array.dtype
+    if dtype.hasobject:
+        raise TypeError(
+            f"save: cannot store the array at {_where(path)}: its dtype {dtype} holds "
+            "Python objects, which only pickling could store; convert it to a numeric "
+            "or fixed-width string dtype"
+        )
+    # What np.savez will write as the dtype (a custom dtype would be "|O", pickled).
+    # Not under warnings.catch_warnings: that changes process-wide state, like a umask.
+    descr = np.lib.format.dtype_to_descr(dtype)
+    if np.lib.format.descr_to_dtype(descr) != dtype:
+        raise TypeError(
+            f"save: cannot store the array at {_where(path)}: an .npy file cannot hold "
+            f"its dtype {dtype} exactly"
+        )
+    header = {"descr": descr, "fortran_order": False, "shape": array.shape}
+    if len(repr(header)) > _MAX_HEADER - 100:  # the rest of the limit is padding
+        raise TypeError(
+            f"save: cannot store the array at {_where(path)}: the description of its "
+            f"dtype {dtype} is too long for np.load to read back safely"
+        )
+    return array
+
+
+def _short_repr(value: Any, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _where(path: list[Any]) -> str:
-    return "the top level" if not path else "".join(f"[{p!r}]" for p in path)
+    return "the top level" if not path else "".join(f"[{_short_repr(p)}]" for p in path)
 
 
-def _file_mode(path: str) -> int:
-    """The permissions the checkpoint should get: those of the file it replaces, or the
-    usual ones for a new file (mkstemp's temporary files are private to the owner)."""
-    try:
-        return os.stat(path).st_mode & 0o777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
-
-
-def save(obj: Any, path: str | os.PathLike) -> None:
+def save(obj: Any, path: str | os.PathLike[str]) -> None:
     """Write ``obj`` to ``path`` as a checkpoint, atomically.
 
     Parameters
@@ -156,14 +180,24 @@ def save(obj: Any, path: str | os.PathLike) -> None:
     obj : nested dict / list / tuple
         Of ndarrays, Tensors, NumPy scalars and Python int, float, bool, str, None; dict
         keys are str or int (e.g. a model's and an optimizer's ``state_dict``). Other
-        mappings are stored as dicts and other sequences as lists.
+        mappings are stored as dicts, list and tuple subclasses (e.g. namedtuples) as
+        lists and tuples, subclasses of int, float and str as those types, and ndarray
+        subclasses other than masked arrays (e.g. memmaps) as plain ndarrays.
     path : str or path-like
         The file to write (used as given: no ``.npz`` is appended). Its folder must exist.
+        A file already there is replaced and keeps its permissions; a symbolic link
+        there is replaced by the file (what it pointed to is left as it was).
 
     Raises
     ------
     TypeError
-        For a value that cannot be stored without pickling; nothing is written.
+        For a value that cannot be stored exactly without pickling (an object or
+        masked array, a set, a dict with other keys, ...); nothing is written.
+    ValueError
+        For a container that contains itself; nothing is written.
+    OSError
+        When the file cannot be written; the message names ``path``, no temporary
+        file is left behind and a file already at ``path`` is unchanged.
 
     Examples
     --------
@@ -171,39 +205,73 @@ def save(obj: Any, path: str | os.PathLike) -> None:
     >>> ckpt = load("ckpt.npz")
     >>> model.load_state_dict(ckpt["model"])
     """
-    path = os.fspath(path)
+    target = os.fspath(path)
     encoder = _Encoder()
     root = encoder.encode(obj, [])  # fails before any file is touched
     manifest = json.dumps({"format": _FORMAT, "version": _VERSION, "root": root})
-    arrays = {_MANIFEST: np.frombuffer(manifest.encode("utf-8"), dtype=np.uint8),
-              **encoder.arrays}
+    members = {_MANIFEST: np.frombuffer(manifest.encode("ascii"), dtype=np.uint8)}
+    members.update((f"arr_{i}", array) for i, array in enumerate(encoder.arrays))
+    _write_atomically(target, lambda f: np.savez(f, allow_pickle=False, **members))
 
-    folder = os.path.dirname(os.path.abspath(path))
+
+def _write_atomically(target: str, write: Callable[[BinaryIO], None]) -> None:
+    """Have ``write`` fill a temporary file next to ``target``, then rename it over
+    ``target``: readers see the old file or the new one, never half of one."""
+    folder = os.path.dirname(target) or os.curdir
     if not os.path.isdir(folder):
-        raise FileNotFoundError(f"save: folder {folder!r} does not exist (saving {path!r})")
-    mode = _file_mode(path)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+        raise FileNotFoundError(
+            errno.ENOENT, f"save: folder {folder!r} does not exist (saving {target!r})")
+    if os.path.isdir(target):
+        raise IsADirectoryError(errno.EISDIR, f"save: {target!r} is a folder, not a file")
     try:
+        old_mode: int | None = os.stat(target).st_mode & 0o777
+    except FileNotFoundError:
+        old_mode = None
+    tmp = None
+    try:
+        # Never more open than the file it replaces, even while being written.
+        tmp, fd = _create_temporary(folder, 0o666 if old_mode is None else old_mode)
         with os.fdopen(fd, "wb") as f:
-            _write_npz(f, arrays)
+            if old_mode is not None:
+                os.chmod(tmp, old_mode)  # exactly the old permissions, whatever the umask
+            write(f)
             f.flush()
             os.fsync(f.fileno())  # the data is on disk before the rename makes it visible
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)  # atomic: readers see the old file or the new one, never half
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.remove(tmp)
-        raise
+        os.replace(tmp, target)
+        tmp = None
+    except OSError as err:
+        raise _naming(err, target) from err
+    finally:
+        if tmp is not None:
+            try:
+                os.remove(tmp)
+            except OSError:
+                pass  # nothing more can be done; the original error is what matters
     _fsync_folder(folder)
 
 
-def _write_npz(f: Any, arrays: dict[str, np.ndarray]) -> None:
-    """What ``np.savez`` does, with ``allow_pickle=False`` on every array and no
-    restriction on the entry names."""
-    with zipfile.ZipFile(f, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
-        for name, array in arrays.items():
-            with zf.open(name + ".npy", mode="w", force_zip64=True) as member:
-                np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=False)
+def _create_temporary(folder: str, mode: int) -> tuple[str, int]:
+    """A new empty file in ``folder`` with a short random name (so that it fits
+    wherever the target's name does), created with ``mode`` less the umask: with 0o666
+    it gets the permissions any new file gets, without the umask being read or changed."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        name = os.path.join(folder, f".tl-{secrets.token_hex(6)}.tmp")
+        try:
+            return name, os.open(name, flags, mode)
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, f"no free temporary file name in {folder!r}")
+
+
+def _naming(err: OSError, target: str) -> OSError:
+    """The same kind of error, saying that it was ``target`` that could not be written
+    (not the temporary file it was written to first)."""
+    if err.errno is None:
+        return type(err)(f"save: could not write {target!r}: {err}")
+    new = OSError(err.errno, f"save: could not write {target!r}: {err.strerror}")
+    new.filename = target  # OSError(errno, ...) is already the matching subclass
+    return new
 
 
 def _fsync_folder(folder: str) -> None:
@@ -223,69 +291,136 @@ def _fsync_folder(folder: str) -> None:
 # ----------------------------------------------------------------------------- load
 
 
+class _Refused(Exception):
+    """A reason to refuse the file, worded for the user."""
+
+
+def _read_member(zf: zipfile.ZipFile, name: str) -> np.ndarray:
+    """The array in member ``name``, read to its very end (so that the zip's CRC check
+    runs), never unpickling."""
+    try:
+        with zf.open(name) as member:
+            if member.read(len(_NPY_MAGIC)) != _NPY_MAGIC:
+                raise _Refused(f"member {name!r} is not an .npy array")
+            member.seek(0)
+            array = np.lib.format.read_array(member, allow_pickle=False)
+            if member.read(1):
+                raise _Refused(f"member {name!r} has bytes after its array")
+    except _Refused:
+        raise
+    except Exception as err:  # CRC mismatch, object arrays, short data, bad header, ...
+        raise _Refused(f"member {name!r}: {type(err).__name__}: {err}") from err
+    return array
+
+
 class _Decoder:
-    def __init__(self, npz: Any) -> None:
-        self.npz = npz
-        self.names = set(npz.files)
+    """Rebuild the saved object from the manifest, each array member used once."""
+
+    def __init__(self, zf: zipfile.ZipFile, members: set[str]) -> None:
+        self.zf = zf
+        self.members = frozenset(members)
+        self.unused = set(members)
 
     def array(self, node: dict[str, Any]) -> np.ndarray:
-        name = node["entry"]
-        if not isinstance(name, str) or name not in self.names or name == _MANIFEST:
-            raise ValueError(f"the manifest refers to a missing array entry {name!r}")
-        return self.npz[name]  # allow_pickle=False: an object array raises, never unpickles
+        entry = node.get("entry")
+        name = f"{entry}.npy" if isinstance(entry, str) else None
+        if name not in self.unused:
+            state = "listed twice" if name in self.members else "missing"
+            raise _Refused(f"the manifest's array entry {entry!r:.60} is {state}")
+        self.unused.discard(name)
+        return _read_member(self.zf, name)
 
     def decode(self, node: Any) -> Any:
         if not isinstance(node, dict):
-            raise ValueError(f"malformed manifest node {node!r:.60}")
+            raise _Refused(f"malformed manifest node {node!r:.60}")
         kind = node.get("type")
         if kind == "none":
             return None
         if kind in ("bool", "int", "float", "str"):
-            value = node["value"]
-            expected = {"bool": bool, "int": int, "float": float, "str": str}[kind]
-            if kind == "float" and isinstance(value, int) and not isinstance(value, bool):
-                value = float(value)
-            if type(value) is not expected:
-                raise ValueError(f"malformed manifest: {kind} node holds {value!r:.60}")
-            return value
+            return self._python_scalar(kind, node.get("value"))
         if kind == "ndarray":
             return self.array(node)
         if kind == "numpy_scalar":
-            return self.array(node)[()]
-        if kind in ("tensor", "parameter"):
             array = self.array(node)
-            requires_grad = bool(node.get("requires_grad", False))
-            if kind == "parameter":
-                from .nn.module import Parameter
-
-                return Parameter(array, requires_grad=requires_grad)
-            tensor = Tensor._wrap(array)
-            return tensor.requires_grad_(True) if requires_grad else tensor
+            if array.ndim != 0:
+                raise _Refused(f"a NumPy scalar's member has shape {array.shape}")
+            return array[()]
+        if kind in ("tensor", "parameter"):
+            requires_grad = node.get("requires_grad")
+            if not isinstance(requires_grad, bool):
+                raise _Refused(f"malformed manifest: requires_grad {requires_grad!r:.60}")
+            cls = Parameter if kind == "parameter" else Tensor
+            return cls(self.array(node), requires_grad=requires_grad)
         if kind in ("dict", "OrderedDict"):
             out: dict[Any, Any] = {} if kind == "dict" else OrderedDict()
-            for key_kind, key, value in node["items"]:
+            for item in self._items(node):
+                if not (isinstance(item, list) and len(item) == 3):
+                    raise _Refused(f"malformed manifest: dict item {item!r:.60}")
+                key_kind, key, value = item
                 if not ((key_kind == "str" and isinstance(key, str)) or (
-                        key_kind == "int" and isinstance(key, int)
-                        and not isinstance(key, bool))):
-                    raise ValueError(f"malformed manifest: key {key!r:.60} ({key_kind!r})")
+                        key_kind == "int" and type(key) is int)):
+                    raise _Refused(f"malformed manifest: key {key!r:.60} ({key_kind!r:.10})")
                 out[key] = self.decode(value)
             return out
         if kind in ("list", "tuple"):
-            items = [self.decode(v) for v in node["items"]]
+            items = [self.decode(v) for v in self._items(node)]
             return items if kind == "list" else tuple(items)
-        raise ValueError(f"malformed manifest: unknown node type {kind!r:.60}")
+        raise _Refused(f"malformed manifest: unknown node type {kind!r:.60}")
+
+    @staticmethod
+    def _python_scalar(kind: str, value: Any) -> Any:
+        expected = {"bool": bool, "int": int, "float": float, "str": str}[kind]
+        if kind == "float" and type(value) is int:
+            value = float(value)  # JSON has one number type; keep old files readable
+        if type(value) is not expected:
+            raise _Refused(f"malformed manifest: {kind} node holds {value!r:.60}")
+        return value
+
+    @staticmethod
+    def _items(node: dict[str, Any]) -> list[Any]:
+        items = node.get("items")
+        if not isinstance(items, list):
+            raise _Refused(f"malformed manifest: {node.get('type')} without a list of items")
+        return items
 
 
-def _is_npy(path: str) -> bool:
-    with open(path, "rb") as f:
-        return f.read(6) == b"\x93NUMPY"
+def _decode_checkpoint(npz: Any) -> Any:
+    """Check the members of an open ``NpzFile`` and rebuild what was saved."""
+    names = npz.zip.namelist()
+    if len(set(names)) != len(names):
+        raise _Refused("it has two members with the same name")
+    for name in names:
+        if not name.endswith(".npy"):
+            raise _Refused(f"member {name!r} is not an .npy array")
+    manifest_name = _MANIFEST + ".npy"
+    if manifest_name not in names:
+        raise _Refused(
+            "it has no manifest, so it was not written by tinygrad_lab.save "
+            "(plain arrays can be read with np.load(path, allow_pickle=False))"
+        )
+    raw = _read_member(npz.zip, manifest_name)
+    if raw.dtype != np.uint8 or raw.ndim != 1:
+        raise _Refused(f"its manifest has dtype {raw.dtype}, shape {raw.shape}")
+    manifest = json.loads(raw.tobytes().decode("utf-8"))
+    if not isinstance(manifest, dict) or manifest.get("format") != _FORMAT:
+        raise _Refused("its manifest is not a tinygrad_lab checkpoint manifest")
+    if manifest.get("version") != _VERSION:
+        raise _Refused(
+            f"it has format version {manifest.get('version')!r:.20}; this tinygrad_lab "
+            f"reads version {_VERSION}"
+        )
+    decoder = _Decoder(npz.zip, set(names) - {manifest_name})
+    obj = decoder.decode(manifest.get("root"))
+    if decoder.unused:
+        raise _Refused(f"members {sorted(decoder.unused)!r:.200} are not in the manifest")
+    return obj
 
 
-def load(path: str | os.PathLike) -> Any:
+def load(path: str | os.PathLike[str]) -> Any:
     """Read a checkpoint written by :func:`save`.
 
     The file is opened with ``np.load(path, allow_pickle=False)``, so no code in it can
-    run, whatever it holds.
+    run, whatever it holds. Loading changes nothing: it only reads ``path``.
 
     Parameters
     ----------
@@ -294,50 +429,38 @@ def load(path: str | os.PathLike) -> Any:
     Returns
     -------
     object
-        What was saved, with the same container types, key types, dtypes and shapes.
+        What was saved, with the same container types, key types, dtypes and shapes;
+        Tensors and Parameters come back as Tensors and Parameters (with their
+        ``requires_grad``), NumPy scalars as NumPy scalars of the same type.
 
     Raises
     ------
-    FileNotFoundError
-        When ``path`` does not exist.
+    FileNotFoundError, IsADirectoryError, PermissionError
+        When ``path`` cannot be opened.
     ValueError
         When ``path`` is not a checkpoint written by :func:`save`: truncated or corrupt,
-        a pickle, a plain ``.npy``/``.npz``, or an ``.npz`` holding pickled objects.
+        a pickle, a plain ``.npy``/``.npz``, an ``.npz`` holding pickled objects or
+        members that are not ``.npy`` arrays. The message names ``path`` and, where
+        one is to blame, the member.
     """
-    path = os.fspath(path)
-    problem = f"load: {path!r} is not a readable tinygrad_lab checkpoint"
-    if os.path.isfile(path) and not _is_npy(path) and not zipfile.is_zipfile(path):
-        # NumPy's own message for this case talks of pickles even for a text file.
-        raise ValueError(
-            f"{problem}: it is not a complete .npz (zip) file (truncated, or another kind "
-            "of file); checkpoints are written by tl.save"
-        )
-    try:
-        npz = np.load(path, allow_pickle=False)
-    except (FileNotFoundError, IsADirectoryError, PermissionError):
-        raise
-    except Exception as err:  # pickles, text, truncated zips, ...: all refused the same way
-        raise ValueError(f"{problem}: {type(err).__name__}: {err}") from err
-    if not isinstance(npz, np.lib.npyio.NpzFile):
-        raise ValueError(f"{problem}: it holds a single .npy array, not a saved checkpoint")
-    try:
-        with npz:
-            if _MANIFEST not in npz.files:
-                raise ValueError(
-                    "it has no manifest, so it was not written by tinygrad_lab.save "
-                    "(plain arrays can be read with np.load(path, allow_pickle=False))"
-                )
-            raw = npz[_MANIFEST]
-            if raw.dtype != np.uint8 or raw.ndim != 1:
-                raise ValueError(f"its manifest has dtype {raw.dtype}, shape {raw.shape}")
-            manifest = json.loads(raw.tobytes().decode("utf-8"))
-            if not isinstance(manifest, dict) or manifest.get("format") != _FORMAT:
-                raise ValueError("its manifest is not a tinygrad_lab checkpoint manifest")
-            if manifest.get("version") != _VERSION:
-                raise ValueError(
-                    f"it has format version {manifest.get('version')!r}; this tinygrad_lab "
-                    f"reads version {_VERSION}"
-                )
-            return _Decoder(npz).decode(manifest["root"])
-    except Exception as err:
-        raise ValueError(f"{problem}: {type(err).__name__}: {err}") from err
+    source = os.fspath(path)
+    problem = f"load: {source!r} is not a readable tinygrad_lab checkpoint"
+    with open(source, "rb") as f:
+        start = f.read(len(_NPY_MAGIC))
+        if start == _NPY_MAGIC:
+            raise ValueError(f"{problem}: it holds a single .npy array, not a saved checkpoint")
+        f.seek(0)
+        if not start.startswith(_ZIP_MAGICS) or not zipfile.is_zipfile(f):
+            # NumPy's own message for this case talks of pickles even for a text file.
+            raise ValueError(
+                f"{problem}: it is not a complete .npz (zip) file (truncated, or another "
+                "kind of file); checkpoints are written by tl.save"
+            )
+        f.seek(0)
+        try:
+            with np.load(f, allow_pickle=False) as npz:
+                return _decode_checkpoint(npz)
+        except _Refused as err:
+            raise ValueError(f"{problem}: {err}") from err
+        except Exception as err:  # a zip damaged beyond its members, ...
+            raise ValueError(f"{problem}: {type(err).__name__}: {err}") from err
