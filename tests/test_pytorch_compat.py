@@ -183,3 +183,40 @@ def without_torch(tmp_path_factory) -> dict:
 @pytest.mark.parametrize("name", PROGRAMS)
 def test_program_runs_without_torch_installed(without_torch, name):
     assert without_torch[name] == "ok", without_torch[name]
+
+
+# ------------------------------------------------ small fixes found by the programs
+
+_DTYPE_CASES = {
+    "numpy float64 scalar": ([np.float64(0.5)], "float64"),
+    "numpy float64 and float": ([np.float64(1.0), 2.0], "float64"),
+    "numpy float32 and float": ([np.float32(1.0), 2.0], "float32"),
+    "nested numpy floats": ([[np.float64(1.0)], [np.float32(2.0)]], "float64"),
+    "numpy float64 among ints": ([[1, 2], [np.float64(3.0), 4]], "float64"),
+    "numpy float16 and float": ([np.float16(1.0), 1.0], "float32"),
+    "python floats": ([1.0, 2.5], "float32"),
+    "python ints": ([1, 2], "int64"),
+    "bool and float": ([True, 1.5], "float32"),
+    "tuple of numpy float64": ((np.float64(2.0),), "float64"),
+    "numpy int64": ([np.int64(3)], "int64"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(_DTYPE_CASES))
+def test_tensor_from_a_list_infers_dtype_as_torch_does(case):
+    """``torch.tensor([np.float64(x), ...])`` is float64: a makemore-style dataset of
+    NumPy values must not be silently rounded to float32."""
+    data, expected = _DTYPE_CASES[case]
+    assert tinygrad_lab.tensor(data).dtype == np.dtype(expected)
+
+
+def test_tensor_from_a_list_dtype_matches_torch(torch):
+    for case, (data, _) in sorted(_DTYPE_CASES.items()):
+        want = str(torch.tensor(data).dtype).removeprefix("torch.")
+        assert str(tinygrad_lab.tensor(data).dtype) == want, case
+
+
+def test_tensor_from_a_list_of_tensors_keeps_their_float_dtype():
+    t64 = tinygrad_lab.tensor(1.0, dtype=tinygrad_lab.float64)
+    assert tinygrad_lab.tensor([t64, 2.0]).dtype == np.float64
+    assert tinygrad_lab.tensor([tinygrad_lab.tensor(1), 2.5]).dtype == np.float32
