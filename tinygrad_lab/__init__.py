@@ -26,7 +26,6 @@ from .engine import (
 from .factories import *  # noqa: F403
 from .ops.elementwise import *  # noqa: F403
 from .random import Generator, default_generator, manual_seed
-from .serialization import load, save
 from .tensor import Tensor, device, get_default_dtype, set_default_dtype
 
 __version__ = "0.1.0"
@@ -34,6 +33,7 @@ __version__ = "0.1.0"
 Size = tuple  # what `tensor.shape` and `tensor.size()` return
 
 _TOOLS = {"viz", "testing", "utils", "data", "random", "serialization"}
+_FROM_TOOLS = {"save": "serialization", "load": "serialization"}
 
 # PyTorch features this framework leaves out, and why (asked for by name, they say so).
 _NOT_PROVIDED = {
@@ -55,6 +55,8 @@ def __getattr__(name: str):  # noqa: ANN202  (PEP 562: tools load on first use)
         module = _importlib.import_module(f".{name}", __name__)
         globals()[name] = module
         return module
+    if name in _FROM_TOOLS:
+        return getattr(__getattr__(_FROM_TOOLS[name]), name)
     if name.startswith("__"):
         raise AttributeError(name)
     reason = _NOT_PROVIDED.get(name, "it is not implemented in tinygrad_lab")
