@@ -60,15 +60,10 @@ def torch() -> Any:
 
 
 @functools.cache
-def _run_torch(name: str) -> dict:
-    import torch
-
-    return _program(name).run(torch, **_program(name).inputs())
-
-
-@functools.cache
-def _run_tinygrad_lab(name: str) -> dict:
-    return _program(name).run(tinygrad_lab, **_program(name).inputs())
+def _run(framework: ModuleType, name: str) -> dict:
+    """The program's results on ``framework`` (each program runs once per framework)."""
+    program = _program(name)
+    return program.run(framework, **program.inputs())
 
 
 def _as_array(value: Any, where: str) -> np.ndarray:
@@ -101,14 +96,14 @@ def test_program_imports_no_framework(name):
 @pytest.mark.parametrize("name", PROGRAMS)
 def test_program_runs_on_torch(torch, name):
     """The program is valid PyTorch: it runs and learns there."""
-    results = _run_torch(name)
+    results = _run(torch, name)
     assert results, name
 
 
 @pytest.mark.parametrize("name", PROGRAMS)
 def test_program_runs_on_tinygrad_lab(name):
     """With the import swapped, the program runs and learns (its own assertions)."""
-    results = _run_tinygrad_lab(name)
+    results = _run(tinygrad_lab, name)
     for key, value in results.items():
         _as_array(value, f"{name}[{key!r}]")
 
@@ -116,8 +111,8 @@ def test_program_runs_on_tinygrad_lab(name):
 @pytest.mark.parametrize("name", PROGRAMS)
 def test_same_numbers_as_torch(torch, name):
     """From the same initial values, tinygrad_lab reaches torch's numbers (float64)."""
-    expected = _run_torch(name)
-    actual = _run_tinygrad_lab(name)
+    expected = _run(torch, name)
+    actual = _run(tinygrad_lab, name)
     assert set(actual) == set(expected)
     framework_random = _program(name).FRAMEWORK_RANDOM
     for key in sorted(expected):
