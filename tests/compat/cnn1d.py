@@ -3,7 +3,11 @@
 usual tutorial shape: an ``nn.Module`` with ``nn.Conv1d``, ``nn.ReLU``,
 ``nn.MaxPool1d``, ``nn.Flatten`` and ``nn.Linear``, ``nn.CrossEntropyLoss``,
 ``optim.Adam``, minibatches with ``Tensor.split``, initial weights loaded with
-``load_state_dict``."""
+``load_state_dict``, and a checkpoint saved with ``torch.save(model.state_dict(), path)``
+and loaded back with ``torch.load`` (PyTorch's Quickstart)."""
+
+import os
+import tempfile
 
 import numpy as np
 
@@ -59,7 +63,7 @@ def run(torch, signals, labels, state):
                 nn.ReLU(),
                 nn.MaxPool1d(2),
                 nn.Conv1d(4, 8, kernel_size=3, padding=1),
-                nn.ReLU(),
+                nn.ReLU(inplace=True),
                 nn.MaxPool1d(kernel_size=2, stride=2),
             )
             self.classifier = nn.Sequential(nn.Flatten(), nn.Linear(8 * LENGTH // 4,
@@ -92,7 +96,7 @@ def run(torch, signals, labels, state):
     for epoch in range(25):
         running_loss = 0.0
         for inputs_, targets in zip(X.split(20), y.split(20)):
-            optimizer.zero_grad()
+            optimizer.zero_grad(set_to_none=True)
             outputs = model(inputs_)
             loss = criterion(outputs, targets)
             loss.backward()
@@ -109,6 +113,16 @@ def run(torch, signals, labels, state):
     accuracy = correct / y.size(0)
     assert final < 0.2 * loss0, (loss0, final)
     assert accuracy > 0.9, accuracy
+
+    # Save the trained weights and load them into a fresh model.
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "model.pth")
+        torch.save(model.state_dict(), path)
+        restored = SignalNet().double()
+        restored.load_state_dict(torch.load(path, weights_only=True))
+    restored.eval()
+    with torch.no_grad():
+        assert torch.equal(restored(X), logits)
 
     return {
         "losses": np.array(losses),

@@ -62,6 +62,10 @@ def run(torch, features, labels, W0, orders):
             batch_indices = torch.tensor(indices[i:min(i + batch_size, num_examples)])
             yield features[batch_indices], labels[batch_indices]
 
+    @torch.no_grad()
+    def evaluate_loss(features, labels):
+        return cross_entropy(net(features), labels).mean().item()
+
     def sgd(params, lr, batch_size):
         with torch.no_grad():
             for param in params:
@@ -82,9 +86,7 @@ def run(torch, features, labels, W0, orders):
             l = cross_entropy(net(Xb), yb)
             l.sum().backward()
             sgd([W, b], lr, batch_size)
-        with torch.no_grad():
-            train_l = cross_entropy(net(features), labels)
-            epoch_losses.append(float(train_l.mean()))
+        epoch_losses.append(evaluate_loss(features, labels))
     with torch.no_grad():
         y_hat = net(features)
         gathered = cross_entropy_gather(y_hat, labels)
