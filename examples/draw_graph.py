@@ -9,9 +9,9 @@ Writes ``docs/lab_graph.svg`` and ``docs/lab_graph.png`` (the picture the README
 
     python examples/draw_graph.py [--out docs]
 
-In Jupyter, ``loss.draw(model)`` on its own displays the picture. Rendering needs the
-system graphviz package (the ``dot`` program), e.g. ``sudo apt-get install graphviz`` or
-``brew install graphviz``.
+In Jupyter, the ``draw_graph(...)`` result on its own displays the picture. Drawing needs
+the Python package ``graphviz`` and the system graphviz package (the ``dot`` program),
+e.g. ``sudo apt-get install graphviz`` or ``brew install graphviz``.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import numpy as np
 from tinygrad_lab import Tensor, nn
 from tinygrad_lab.data import generate_linear
 from tinygrad_lab.random import manual_seed
-from tinygrad_lab.viz import render_graph  # importing viz also adds Tensor.draw
+from tinygrad_lab.viz import draw_graph, record_modules, render_graph
 
 
 class LabNet(nn.Module):
@@ -54,10 +54,12 @@ def main() -> None:
     model = LabNet()
     loss_fn = nn.MSELoss()
 
-    # The three lines the README shows:
-    loss = loss_fn(model(x), y)
-    loss.backward()
-    dot = loss.draw(model, names={"x": x, "y": y}, rankdir="TB")
+    # The lines the README shows: record which layer made each op (temporary forward
+    # hooks), keep the graph through backward, draw.
+    with record_modules(model) as modules:
+        loss = loss_fn(model(x), y)
+    loss.backward(retain_graph=True)
+    dot = draw_graph(loss, modules=modules, names={"x": x, "y": y}, rankdir="TB")
 
     for fmt in ("svg", "png"):
         path = render_graph(dot, args.out / f"lab_graph.{fmt}")

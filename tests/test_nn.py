@@ -1,5 +1,6 @@
-"""nn: Module bookkeeping (names, state_dict, repr, modes, scopes), the layers and their
-PyTorch inits, gradients of Linear/Conv1d/pools, all-or-nothing load_state_dict, losses."""
+"""nn: Module bookkeeping (names, state_dict, repr, modes, forward hooks), the layers and
+their PyTorch inits, gradients of Linear/Conv1d/pools/Embedding, all-or-nothing
+load_state_dict with version bumps, losses."""
 
 import math
 from collections import OrderedDict
@@ -9,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import tinygrad_lab as tl
 import tinygrad_lab.nn.functional as F
 from tinygrad_lab import Tensor, nn
 from tinygrad_lab.nn import init
@@ -52,19 +54,6 @@ def leaf(shape, seed=0):
     return Tensor(np.random.default_rng(seed).standard_normal(shape), requires_grad=True)
 
 
-def ops_in_graph(out):
-    """(op name, scope) of every op node behind ``out``."""
-    seen, stack, found = set(), [out], []
-    while stack:
-        t = stack.pop()
-        if id(t) in seen or t.op is None:
-            continue
-        seen.add(id(t))
-        found.append((t.op, t.scope))
-        stack.extend(t.parents)
-    return found
-
-
 # --------------------------------------------------------------------------- Parameter
 
 
@@ -74,7 +63,21 @@ def test_parameter_is_a_tensor_that_requires_grad_and_has_no_dict():
     assert not hasattr(p, "__dict__")  # Tensor has __slots__; so does Parameter
     assert not nn.Parameter(np.zeros(2), requires_grad=False).requires_grad
     assert type(p * 2) is Tensor  # op results are plain tensors
-    assert repr(p).startswith("Parameter containing:\nTensor(")
+    assert repr(p) == "Parameter containing:\ntensor([[0., 0., 0.],\n        [0., 0., 0.]], " \
+        "dtype=float64, requires_grad=True)"
+
+
+def test_parameter_shares_a_tensors_storage_and_defaults_to_empty():
+    t = Tensor(np.zeros(3))
+    p = nn.Parameter(t)  # as in PyTorch: the same storage
+    assert p.numpy() is t.numpy() and p._version == t._version
+    with tl.no_grad():
+        p.add_(1.0)
+    assert t.tolist() == [1.0, 1.0, 1.0] and t._version == p._version == 1
+    empty = nn.Parameter()
+    assert empty.shape == (0,) and empty.dtype == tl.get_default_dtype()
+    with pytest.raises(RuntimeError, match="float"):
+        nn.Parameter(Tensor(np.arange(3)))
 
 
 # ------------------------------------------------------------------------ bookkeeping
@@ -84,7 +87,7 @@ def test_sequential_parameters_names_and_counts():
     model = mlp()
     names = [n for n, _ in model.named_parameters()]
     assert names == ["0.weight", "0.bias", "2.weight", "2.bias"]
-    assert sum(p.size for p in model.parameters()) == 2 * 4 + 4 + 4 * 1 + 1
+    assert sum(p.numel() for p in model.parameters()) == 2 * 4 + 4 + 4 * 1 + 1
     assert list(model.state_dict()) == names
     assert [n for n, _ in model.named_modules()] == ["", "0", "1", "2"]
     assert [n for n, _ in model.named_children()] == ["0", "1", "2"]
@@ -221,7 +224,7 @@ def test_sequential_and_modulelist_behave_like_lists():
     named = nn.Sequential(OrderedDict([("fc", nn.Linear(2, 2)), ("act", nn.ReLU())]))
     assert list(named.state_dict()) == ["fc.weight", "fc.bias"]
     x = Tensor(np.ones((1, 2)))
-    assert np.allclose(named(x).data, np.maximum(named.fc(x).data, 0))
+    assert np.allclose(named(x).numpy(), np.maximum(named.fc(x).numpy(), 0))
 
     ml = nn.ModuleList([nn.Linear(1, 2), nn.Linear(2, 3)])
     ml.append(nn.Linear(3, 4)).extend([nn.ReLU()])
@@ -295,7 +298,7 @@ def test_zero_grad_sets_grads_to_none():
     model(Tensor(np.ones((3, 2), dtype=np.float32))).sum().backward()
     assert all(p.grad is not None for p in model.parameters())
     model.zero_grad(set_to_none=False)
-    assert all(not p.grad.data.any() for p in model.parameters())
+    assert all(not p.grad.numpy().any() for p in model.parameters())
     model.zero_grad()
     assert all(p.grad is None for p in model.parameters())
 
@@ -306,7 +309,7 @@ def test_apply_visits_children_first():
     assert net.apply(lambda m: visited.append(type(m).__name__)) is net
     assert visited[-1] == "Net" and visited.index("Block") > visited.index("Tanh")
     net.apply(lambda m: init.zeros_(m.weight) if isinstance(m, nn.Linear) else None)
-    assert not net.fc1.weight.data.any() and not net.heads[1].weight.data.any()
+    assert not net.fc1.weight.numpy().any() and not net.heads[1].weight.numpy().any()
 
 
 def test_to_double_float_cast_in_place_keeping_the_parameter_objects():
@@ -329,63 +332,129 @@ def test_requires_grad_freezes():
     assert not any(p.requires_grad for p in model.parameters())
 
 
-# ------------------------------------------------------------------------------ scopes
+# ------------------------------------------------------------------------------- hooks
 
 
-def test_ops_record_the_module_path_equal_to_named_modules():
-    net = Net().double()
-    outs = net(Tensor(np.ones((2, 2))))
-    names = {n for n, _ in net.named_modules()}
-    scopes = {scope for out in outs for _, scope in ops_in_graph(out)}
-    assert scopes <= names
-    assert {"fc1", "body.0.fc", "body.0.act", "body.1", "heads.0", "heads.1"} <= scopes
-    assert ("linear", "fc1") in ops_in_graph(outs[0])
-    assert ("mul", "") in ops_in_graph(outs[0])  # the root's own ops: no scope
+class Scale(nn.Module):
+    """forward(x, factor=1.0) = x * factor: positional and keyword inputs to hook into."""
 
-    model = mlp()
-    out = model(Tensor(np.ones((2, 2), dtype=np.float32)))
-    assert sorted(ops_in_graph(out)) == [("linear", "0"), ("linear", "2"), ("sigmoid", "1")]
+    def forward(self, x, factor=1.0):
+        return x * factor
 
 
-def test_scope_of_modules_called_through_uncalled_containers():
-    class Indexing(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.body = nn.Sequential(nn.Linear(2, 2), nn.Sequential(nn.Tanh()))
+def test_forward_hooks_run_in_order_around_forward():
+    calls = []
+    model = nn.Sequential(Scale(), Scale())
+    x = Tensor(np.array([1.0, 2.0]))
+    for name, module in model.named_modules():
+        module.register_forward_pre_hook(
+            lambda m, args, name=name: calls.append(("pre", name, args[0].tolist())))
+        module.register_forward_hook(
+            lambda m, args, out, name=name: calls.append(("post", name, out.tolist())))
+    model[0].register_forward_pre_hook(lambda m, args: calls.append(("first",)), prepend=True)
+    model(x)
+    assert calls == [
+        ("pre", "", [1.0, 2.0]), ("first",), ("pre", "0", [1.0, 2.0]),
+        ("post", "0", [1.0, 2.0]), ("pre", "1", [1.0, 2.0]), ("post", "1", [1.0, 2.0]),
+        ("post", "", [1.0, 2.0]),
+    ]
 
+
+def test_hooks_can_replace_inputs_and_outputs():
+    scale = Scale()
+    x = Tensor(np.array([1.0, 2.0]))
+    first = scale.register_forward_pre_hook(lambda m, args: args[0] * 10)  # one value
+    second = scale.register_forward_pre_hook(lambda m, args: (args[0] + 1, 2.0))  # a tuple
+    seen = []
+    scale.register_forward_hook(lambda m, args, out: seen.append(args) or out * -1)
+    scale.register_forward_hook(lambda m, args, out: None)  # None keeps the output
+    assert scale(x).tolist() == [-22.0, -42.0]
+    assert [a.tolist() if isinstance(a, Tensor) else a for a in seen[0]] == [[11.0, 21.0], 2.0]
+    first.remove()
+    second.remove()
+    assert scale(x).tolist() == [-1.0, -2.0]
+
+
+def test_hooks_with_kwargs():
+    scale = Scale()
+    x = Tensor(np.array([1.0, 2.0]))
+    scale.register_forward_pre_hook(
+        lambda m, args, kwargs: (args, {**kwargs, "factor": 3.0}), with_kwargs=True)
+    got = []
+    scale.register_forward_hook(lambda m, args, kwargs, out: got.append(kwargs),
+                                with_kwargs=True)
+    assert scale(x, factor=2.0).tolist() == [3.0, 6.0]
+    assert got == [{"factor": 3.0}]
+    bad = Scale()
+    bad.register_forward_pre_hook(lambda m, args, kwargs: args, with_kwargs=True)
+    with pytest.raises(RuntimeError, match=r"tuple of \(new_args, new_kwargs\)"):
+        bad(x)
+
+
+def test_handles_remove_hooks_once_and_work_as_context_managers():
+    scale, calls = Scale(), []
+    x = Tensor(np.array([1.0]))
+    with scale.register_forward_hook(lambda m, a, o: calls.append("with")):
+        scale(x)
+    handle = scale.register_forward_hook(lambda m, a, o: handle.remove() or calls.append("once"))
+    scale(x)
+    scale(x)
+    handle.remove()  # removing twice is harmless
+    assert calls == ["with", "once"]
+    assert not scale._forward_hooks and not scale._forward_pre_hooks
+
+
+def test_always_call_hooks_run_when_forward_fails():
+    class Failing(nn.Module):
         def forward(self, x):
-            return self.body[1][0](self.body[0](x))  # the Sequentials themselves not called
+            raise ValueError("forward failed")
 
-    model = Indexing()
-    out = model(Tensor(np.ones((1, 2), dtype=np.float32)))
-    assert sorted(ops_in_graph(out)) == [("linear", "body.0"), ("tanh", "body.1.0")]
-    net = Net()
-    direct = net.heads[0](Tensor(np.ones((1, 3), dtype=np.float32)))  # from outside
-    assert ops_in_graph(direct) == [("linear", "heads.0")]
-    failing = nn.Linear(3, 2)
-    with pytest.raises(ValueError):
-        failing(Tensor(np.ones((1, 5), dtype=np.float32)))
-    assert failing._running == 0  # reset after an error
-    assert failing(Tensor(np.ones((1, 3), dtype=np.float32))).scope == ""
+    failing, calls = Failing(), []
+    failing.register_forward_hook(lambda m, args, out: calls.append(("always", out)),
+                                  always_call=True)
+    failing.register_forward_hook(lambda m, args, out: calls.append(("normal", out)))
+    with pytest.raises(ValueError, match="forward failed"):
+        failing(1)
+    assert calls == [("always", None)]
+
+    def broken(m, args, out):
+        raise KeyError("in the hook")
+
+    failing.register_forward_hook(broken, always_call=True)
+    with pytest.warns(UserWarning, match="in the hook"):
+        with pytest.raises(ValueError, match="forward failed"):
+            failing(1)
 
 
-def test_copies_and_pickles_keep_scopes_and_own_their_parameters():
+def test_hook_order_equals_torchs():
+    torch = pytest.importorskip("torch")
+
+    def trace(model, x):
+        calls = []
+        for name, module in model.named_modules():
+            module.register_forward_pre_hook(lambda m, a, name=name: calls.append(("pre", name)))
+            module.register_forward_hook(lambda m, a, o, name=name: calls.append(("post", name)))
+        model[1].register_forward_pre_hook(lambda m, a: calls.append("first"), prepend=True)
+        model(x)
+        return calls
+
+    ours = nn.Sequential(nn.Linear(2, 2), nn.Sequential(nn.ReLU(), nn.Tanh()))
+    theirs = torch.nn.Sequential(torch.nn.Linear(2, 2),
+                                 torch.nn.Sequential(torch.nn.ReLU(), torch.nn.Tanh()))
+    assert trace(ours, Tensor(np.ones((1, 2), dtype=np.float32))) == trace(
+        theirs, torch.ones(1, 2))
+
+
+def test_copies_and_pickles_own_their_parameters():
     import copy
     import pickle
 
     net = Net()
     x = Tensor(np.ones((1, 2), dtype=np.float32))
     for clone in (copy.deepcopy(net), pickle.loads(pickle.dumps(net))):
-        outs = clone(x)
-        assert np.array_equal(outs[0].data, net(x)[0].data)
-        scopes = {s for out in outs for _, s in ops_in_graph(out)}
-        assert scopes <= {n for n, _ in clone.named_modules()}
-        assert "heads.0" in scopes and "body.0.fc" in scopes
-        clone.fc1.weight.data[...] = 0
-        assert net.fc1.weight.data.any()
-    body = copy.deepcopy(net.body)  # a copied sub-module is a root of its own
-    assert {s for _, s in ops_in_graph(body(Tensor(np.ones((1, 3), dtype=np.float32))))} == {
-        "0.fc", "0.act", "1"}
+        assert np.array_equal(clone(x)[0].numpy(), net(x)[0].numpy())
+        clone.fc1.weight.numpy()[...] = 0
+        assert net.fc1.weight.numpy().any()
 
 
 def test_calling_an_uninitialised_module_is_a_clear_error():
@@ -400,19 +469,6 @@ def test_calling_an_uninitialised_module_is_a_clear_error():
         Forgot()(1)
 
 
-def test_scope_names_of_shared_and_moved_modules():
-    act = nn.ReLU()
-    model = nn.Sequential(nn.Linear(2, 2), act, nn.Linear(2, 2), act)
-    out = model(Tensor(np.ones((1, 2), dtype=np.float32)))
-    assert {s for op, s in ops_in_graph(out) if op == "relu"} == {"1"}  # named_modules' name
-    holder = nn.Sequential(nn.Linear(2, 2))
-    moved = holder[0]
-    del holder[0]
-    parent = nn.Module()
-    parent.fc = moved
-    assert moved._scope_name == "fc"
-
-
 # ---------------------------------------------------------------------------- dropout
 
 
@@ -421,27 +477,52 @@ def test_dropout_train_scales_and_eval_is_identity():
     x = Tensor(np.ones((200, 50)), requires_grad=True)
     drop = nn.Dropout(0.3)
     y = drop(x)
-    kept = y.data != 0
+    kept = y.numpy() != 0
     assert abs(1 - kept.mean() - 0.3) < 0.02
-    assert np.allclose(y.data[kept], 1 / 0.7)
+    assert np.allclose(y.numpy()[kept], 1 / 0.7)
     y.sum().backward()
-    assert np.array_equal(x.grad.data, y.data)  # the gradient is the same scaled mask
+    assert np.array_equal(x.grad.numpy(), y.numpy())  # the gradient is the same scaled mask
     drop.eval()
     assert drop(x) is x
     assert F.dropout(x, 0.0, training=True) is x
-    assert not F.dropout(x, 1.0).data.any()
+    assert not F.dropout(x, 1.0).numpy().any()
     with pytest.raises(ValueError, match="between 0 and 1"):
         nn.Dropout(1.5)
+
+
+def test_dropout_takes_numpy_scalars_and_has_torchs_repr():
+    drop = nn.Dropout(np.float32(0.25))
+    assert drop.p == 0.25 and type(drop.p) is float
+    assert repr(drop) == "Dropout(p=0.25, inplace=False)"
+    assert repr(nn.Dropout(np.float64(1.0), inplace=True)) == "Dropout(p=1.0, inplace=True)"
+    for bad in (np.float32(1.5), -0.1, float("nan"), True, "0.5", None):
+        with pytest.raises(ValueError, match="between 0 and 1"):
+            nn.Dropout(bad)
+
+
+def test_dropout_inplace_follows_pytorchs_rules():
+    manual_seed(0)
+    w = Tensor(np.ones(1000), requires_grad=True)
+    h = w * 1.0
+    out = nn.Dropout(0.5, inplace=True)(h)
+    assert out is h and h._version == 1
+    kept = h.numpy() != 0
+    assert 0.4 < kept.mean() < 0.6 and np.allclose(h.numpy()[kept], 2.0)
+    h.sum().backward()
+    assert np.array_equal(w.grad.numpy(), h.numpy())  # the gradient is the mask
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        nn.Dropout(0.5, inplace=True)(w)
+    assert nn.Dropout(0.5, inplace=True).eval()(w) is w
 
 
 def test_dropout_uses_the_framework_generator():
     x = Tensor(np.ones(100))
     manual_seed(3)
-    a = F.dropout(x, 0.5).data
+    a = F.dropout(x, 0.5).numpy()
     manual_seed(3)
-    b = F.dropout(x, 0.5).data
+    b = F.dropout(x, 0.5).numpy()
     assert np.array_equal(a, b)
-    assert not np.array_equal(a, F.dropout(x, 0.5).data)
+    assert not np.array_equal(a, F.dropout(x, 0.5).numpy())
 
 
 # ------------------------------------------------------------------------------- init
@@ -479,8 +560,8 @@ def test_fans_and_gains_equal_torchs():
 
 def _bound_and_std(rule, shape=(400, 300), **kwargs):
     w = Tensor(np.empty(shape))
-    arr = w.data
-    assert rule(w, **kwargs) is w and w.data is arr  # in place, returns the tensor
+    arr = w.numpy()
+    assert rule(w, **kwargs) is w and w.numpy() is arr  # in place, returns the tensor
     return np.abs(arr).max(), arr.std(), arr.mean()
 
 
@@ -503,9 +584,9 @@ def test_init_statistics():
     assert std == pytest.approx(0.5, rel=0.02) and mean == pytest.approx(1.0, abs=0.01)
     w = Tensor(np.empty((50, 50), dtype=np.float32))
     init.uniform_(w, -2.0, 3.0)
-    assert w.dtype == np.float32 and w.data.min() >= -2 and w.data.max() <= 3
-    assert not init.zeros_(w).data.any() and (init.ones_(w).data == 1).all()
-    assert (init.constant_(w, 0.25).data == 0.25).all()
+    assert w.dtype == np.float32 and w.numpy().min() >= -2 and w.numpy().max() <= 3
+    assert not init.zeros_(w).numpy().any() and (init.ones_(w).numpy() == 1).all()
+    assert (init.constant_(w, 0.25).numpy() == 0.25).all()
     with pytest.raises(ValueError, match="mode 'fan_avg' not supported"):
         init.kaiming_uniform_(w, mode="fan_avg")
     with pytest.raises(TypeError, match="can only fill float"):
@@ -514,16 +595,29 @@ def test_init_statistics():
 
 def test_init_is_reproducible_with_manual_seed_or_a_generator():
     manual_seed(7)
-    a = nn.Linear(5, 3).weight.data.copy()
+    a = nn.Linear(5, 3).weight.numpy().copy()
     manual_seed(7)
-    assert np.array_equal(a, nn.Linear(5, 3).weight.data)
+    assert np.array_equal(a, nn.Linear(5, 3).weight.numpy())
     w1, w2 = Tensor(np.empty((3, 3))), Tensor(np.empty((3, 3)))
     init.normal_(w1, generator=np.random.default_rng(1))
     init.normal_(w2, generator=np.random.default_rng(1))
-    assert np.array_equal(w1.data, w2.data)
+    assert np.array_equal(w1.numpy(), w2.numpy())
     state = get_rng().bit_generator.state
     init.normal_(w1, generator=np.random.default_rng(1))
+    init.uniform_(w2, generator=tl.Generator().manual_seed(1))
     assert get_rng().bit_generator.state == state  # the framework generator untouched
+    init.uniform_(w1, generator=tl.Generator().manual_seed(1))
+    assert np.array_equal(w1.numpy(), w2.numpy())
+
+
+def test_init_fills_in_place_and_bumps_the_version():
+    lin = nn.Linear(2, 2, dtype=np.float64)
+    y = lin(Tensor(np.ones((1, 2))))
+    array, version = lin.weight.numpy(), lin.weight._version
+    assert init.zeros_(lin.weight) is lin.weight and lin.weight.numpy() is array
+    assert lin.weight._version == version + 1
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()  # the forward pass saw the old weight
 
 
 def test_linear_and_conv1d_default_init_like_pytorch():
@@ -531,14 +625,14 @@ def test_linear_and_conv1d_default_init_like_pytorch():
     lin = nn.Linear(50, 400)
     assert lin.weight.dtype == np.float32 and lin.weight.shape == (400, 50)
     for p in (lin.weight, lin.bias):
-        assert np.abs(p.data).max() <= 1 / math.sqrt(50)
-        assert p.data.std() == pytest.approx(1 / math.sqrt(3 * 50), rel=0.1)
+        assert np.abs(p.numpy()).max() <= 1 / math.sqrt(50)
+        assert p.numpy().std() == pytest.approx(1 / math.sqrt(3 * 50), rel=0.1)
     conv = nn.Conv1d(6, 300, 5, groups=3)
     assert conv.weight.shape == (300, 2, 5) and conv.bias.shape == (300,)
     fan_in = 2 * 5
     for p in (conv.weight, conv.bias):
-        assert np.abs(p.data).max() <= 1 / math.sqrt(fan_in)
-        assert np.abs(p.data).max() > 0.9 / math.sqrt(fan_in)
+        assert np.abs(p.numpy()).max() <= 1 / math.sqrt(fan_in)
+        assert np.abs(p.numpy()).max() > 0.9 / math.sqrt(fan_in)
     assert nn.Linear(2, 2, dtype=np.float64).weight.dtype == np.float64
     assert nn.Linear(2, 2, bias=False).bias is None
     with pytest.raises(ValueError, match="divisible by groups"):
@@ -557,8 +651,8 @@ def test_linear_gradcheck(x_shape, bias):
     inputs = [x, lin.weight] + ([lin.bias] if bias else [])
     assert gradcheck(lambda *t: F.linear(*t), inputs)
     assert gradcheck(lambda x: lin(x), [x])
-    expected = x.data @ lin.weight.data.T + (lin.bias.data if bias else 0)
-    assert np.allclose(lin(x).data, expected)
+    expected = x.numpy() @ lin.weight.numpy().T + (lin.bias.numpy() if bias else 0)
+    assert np.allclose(lin(x).numpy(), expected)
 
 
 def test_linear_errors_name_the_shapes():
@@ -572,7 +666,7 @@ def test_linear_only_computes_needed_gradients():
     x = Tensor(np.ones((4, 3)))  # no grad for the input
     lin(x).sum().backward()
     assert x.grad is None
-    assert np.allclose(lin.bias.grad.data, 4) and np.allclose(lin.weight.grad.data, 4)
+    assert np.allclose(lin.bias.grad.numpy(), 4) and np.allclose(lin.weight.grad.numpy(), 4)
 
 
 @settings(max_examples=15)
@@ -635,10 +729,70 @@ def test_layers_match_torch_forward_and_backward():
         ox = Tensor(x, requires_grad=True)
         oy = ours(ox)
         oy.backward(np.ones(oy.shape))
-        assert np.allclose(oy.data, ty.detach().numpy())
-        assert np.allclose(ox.grad.data, tx.grad.numpy())
+        assert np.allclose(oy.numpy(), ty.detach().numpy())
+        assert np.allclose(ox.grad.numpy(), tx.grad.numpy())
         for (name, p), tp in zip(ours.named_parameters(), theirs.parameters(), strict=True):
-            assert np.allclose(p.grad.data, tp.grad.numpy()), name
+            assert np.allclose(p.grad.numpy(), tp.grad.numpy()), name
+
+
+def test_conv1d_padding_strings_are_checked_by_the_op():
+    conv = nn.Conv1d(2, 3, 3, padding="full")  # the op is the one home of this check
+    with pytest.raises(ValueError, match="conv1d: padding must be an int, 'valid' or 'same'"):
+        conv(Tensor(np.ones((1, 2, 5), dtype=np.float32)))
+    strided = nn.Conv1d(2, 3, 3, stride=2, padding="same")
+    with pytest.raises(ValueError, match="padding='same' needs stride 1"):
+        strided(Tensor(np.ones((1, 2, 5), dtype=np.float32)))
+
+
+def test_embedding_looks_up_rows_and_sums_gradients_of_repeats():
+    manual_seed(0)
+    emb = nn.Embedding(5, 3, dtype=np.float64)
+    assert emb.weight.shape == (5, 3) and repr(emb) == "Embedding(5, 3)"
+    idx = Tensor(np.array([[1, 4, 1], [0, 1, 3]]))
+    out = emb(idx)
+    assert out.shape == (2, 3, 3)
+    assert np.array_equal(out.numpy(), emb.weight.numpy()[idx.numpy()])
+    (out * out).sum().backward()
+    expected = np.zeros((5, 3))
+    np.add.at(expected, idx.numpy(), 2 * emb.weight.numpy()[idx.numpy()])
+    assert np.allclose(emb.weight.grad.numpy(), expected)  # row 1: three lookups summed
+    assert np.allclose(emb(np.array([2])).numpy(), emb.weight.numpy()[[2]])  # arrays work
+    assert gradcheck(lambda w: emb(idx), [emb.weight])
+
+
+def test_embedding_padding_row_and_errors():
+    manual_seed(0)
+    emb = nn.Embedding(4, 2, padding_idx=-1)
+    assert emb.padding_idx == 3 and repr(emb) == "Embedding(4, 2, padding_idx=3)"
+    assert not emb.weight.numpy()[3].any()
+    emb(Tensor(np.array([3, 0, 3]))).sum().backward()
+    assert emb.weight.grad.numpy()[3].tolist() == [0.0, 0.0]  # no gradient into it
+    assert emb.weight.grad.numpy()[0].tolist() == [1.0, 1.0]
+    with pytest.raises(RuntimeError, match="integer tensor, got dtype float32"):
+        emb(Tensor([1.0]))
+    for bad in (4, -1):
+        with pytest.raises(IndexError, match=f"index {bad} is out of range for 4"):
+            emb(Tensor(np.array([0, bad])))
+    with pytest.raises(ValueError, match="padding_idx"):
+        nn.Embedding(4, 2, padding_idx=4)
+    frozen = nn.Embedding.from_pretrained(Tensor(np.eye(3)))
+    assert not frozen.weight.requires_grad and frozen(np.array([1])).tolist() == [[0, 1, 0]]
+
+
+def test_embedding_matches_torch():
+    torch = pytest.importorskip("torch")
+    ours = nn.Embedding(6, 4, padding_idx=2, dtype=np.float64)
+    theirs = torch.nn.Embedding(6, 4, padding_idx=2).double()
+    theirs.load_state_dict({k: torch.tensor(v) for k, v in ours.state_dict().items()})
+    idx = np.array([[2, 5, 5], [0, 2, 1]])
+    out = ours(Tensor(idx))
+    tout = theirs(torch.tensor(idx))
+    g = np.random.default_rng(0).standard_normal(out.shape)
+    out.backward(g)
+    tout.backward(torch.tensor(g))
+    assert np.allclose(out.numpy(), tout.detach().numpy())
+    assert np.allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy())
+    assert repr(ours) == repr(theirs)
 
 
 def test_flatten_identity_and_activation_modules():
@@ -646,7 +800,7 @@ def test_flatten_identity_and_activation_modules():
     assert nn.Flatten()(x).shape == (2, 12)
     assert nn.Flatten(0, 1)(x).shape == (6, 4)
     assert nn.Identity(5, foo=1)(x) is x
-    d = x.data
+    d = x.numpy()
     checks = {
         nn.ReLU(): np.maximum(d, 0),
         nn.Sigmoid(): 1 / (1 + np.exp(-d)),
@@ -657,10 +811,10 @@ def test_flatten_identity_and_activation_modules():
         nn.LogSoftmax(dim=1): d - np.log(np.exp(d).sum(axis=1, keepdims=True)),
     }
     for module, expected in checks.items():
-        assert np.allclose(module(x).data, expected), module
-    gelu = nn.GELU()(x).data
+        assert np.allclose(module(x).numpy(), expected), module
+    gelu = nn.GELU()(x).numpy()
     assert np.allclose(gelu, d * 0.5 * (1 + np.vectorize(math.erf)(d / math.sqrt(2))))
-    assert np.allclose(F.softmax(x, dim=0).data.sum(axis=0), 1)
+    assert np.allclose(F.softmax(x, dim=0).numpy().sum(axis=0), 1)
 
 
 # ------------------------------------------------------------------- load_state_dict
@@ -676,20 +830,33 @@ def _same(a, b):
 
 def test_load_state_dict_round_trip_casts_and_keeps_arrays():
     src, dst = mlp(), mlp()
-    arrays = [p.data for p in dst.parameters()]
+    arrays = [p.numpy() for p in dst.parameters()]
     state = {k: v.astype(np.float64) for k, v in src.state_dict().items()}
     result = dst.load_state_dict(state)
     assert result.missing_keys == [] and result.unexpected_keys == []
     assert _same(dst.state_dict(), src.state_dict())
-    assert [p.data for p in dst.parameters()] == arrays  # copied in place
+    assert [p.numpy() for p in dst.parameters()] == arrays  # copied in place
     assert all(p.dtype == np.float32 for p in dst.parameters())
     state["0.bias"][:] = 99  # the model holds copies, not the caller's arrays
-    assert not (dst[0].bias.data == 99).any()
+    assert not (dst[0].bias.numpy() == 99).any()
     # Tensors and lists are accepted too
     dst.load_state_dict({k: Tensor(v) for k, v in src.state_dict().items()})
     sd = src.state_dict()
     sd["0.bias"] = sd["0.bias"].tolist()
     dst.load_state_dict(sd)
+
+
+def test_load_state_dict_bumps_versions_and_state_dict_copies():
+    model = mlp()
+    state = model.state_dict()
+    assert all(type(v) is np.ndarray for v in state.values())
+    assert state["0.weight"] is not model[0].weight.numpy()  # a copy, as before
+    y = model(Tensor(np.ones((1, 2), dtype=np.float32)))
+    version = model[0].weight._version
+    model.load_state_dict(state)
+    assert model[0].weight._version == version + 1
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()  # made with the weights that were replaced
 
 
 def test_load_state_dict_failure_names_every_problem_and_changes_nothing():
@@ -743,7 +910,7 @@ def test_load_state_dict_non_strict_returns_the_key_lists():
     assert type(result).__name__ == "IncompatibleKeys"
     missing, unexpected = result
     assert missing == result[0]
-    assert np.array_equal(model[0].bias.data, part["0.bias"])
+    assert np.array_equal(model[0].bias.numpy(), part["0.bias"])
     before = _snapshot(model)
     with pytest.raises(RuntimeError, match="size mismatch for 0.bias"):
         model.load_state_dict({"0.bias": np.zeros(3)}, strict=False)
@@ -758,14 +925,14 @@ def test_state_dict_moves_to_torch_and_back():
     ).double()
     x = np.random.default_rng(0).random((8, 2))
     theirs.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()})
-    assert np.allclose(ours(Tensor(x)).data, theirs(torch.from_numpy(x)).detach().numpy())
+    assert np.allclose(ours(Tensor(x)).numpy(), theirs(torch.from_numpy(x)).detach().numpy())
     fresh = mlp()  # float32: values are cast on load
     with torch.no_grad():
         for p in theirs.parameters():
             p.add_(0.5)
     fresh.load_state_dict(theirs.state_dict())
     expected = theirs(torch.from_numpy(x)).detach().numpy()
-    assert np.allclose(fresh(Tensor(x.astype(np.float32))).data, expected, atol=1e-6)
+    assert np.allclose(fresh(Tensor(x.astype(np.float32))).numpy(), expected, atol=1e-6)
 
 
 # ------------------------------------------------------------------------------ losses
@@ -801,10 +968,10 @@ def test_loss_modules_match_torch():
         tx = torch.tensor(inp, requires_grad=True)
         out = ours(x, Tensor(target))
         tout = theirs(tx, torch.tensor(target))
-        assert np.allclose(out.data, tout.detach().numpy()), name
+        assert np.allclose(out.numpy(), tout.detach().numpy()), name
         out.sum().backward()
         tout.sum().backward()
-        assert np.allclose(x.grad.data, tx.grad.numpy()), name
+        assert np.allclose(x.grad.numpy(), tx.grad.numpy()), name
 
 
 def test_loss_modules_gradcheck_and_buffers():
@@ -836,7 +1003,7 @@ def test_the_lab_network_reaches_full_accuracy_with_sgd(dataset):
         loss = loss_fn(model(x), t)
         loss.backward()
         optimizer.step()
-    assert ((model(x).data > 0.5) == (y > 0.5)).all()
+    assert ((model(x).numpy() > 0.5) == (y > 0.5)).all()
 
 
 @settings(max_examples=20)
@@ -849,11 +1016,11 @@ def test_linear_matches_composed_ops(shape, out_features):
     x = leaf(shape)
     y = lin(x)
     (y * y).sum().backward()
-    grads = [t.grad.data for t in (x, lin.weight, lin.bias)]
+    grads = [t.grad.numpy() for t in (x, lin.weight, lin.bias)]
     for t in (x, lin.weight, lin.bias):
         t.grad = None
     z = x @ lin.weight.T + lin.bias
     (z * z).sum().backward()
-    assert np.allclose(y.data, z.data)
+    assert np.allclose(y.numpy(), z.numpy())
     for g, t in zip(grads, (x, lin.weight, lin.bias), strict=True):
-        assert np.allclose(g, t.grad.data)
+        assert np.allclose(g, t.grad.numpy())

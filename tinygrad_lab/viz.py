@@ -1,57 +1,40 @@
-"""Pictures of the computation graph, drawn with graphviz.
+"""Pictures of the computation graph, drawn with the ``graphviz`` package.
 
-``draw_graph(loss, model)`` returns a :class:`graphviz.Digraph`: in Jupyter it displays
-itself, ``.render(path, format="svg")`` writes a file, and ``.source`` is the DOT text.
-
-What the picture shows, and why it stays readable past a few dozen nodes:
-
-* **op nodes** (yellow ellipses) carry the op's name: ``matmul``, ``sigmoid``, ``mse_loss``;
-* **tensor nodes** (boxes) carry shape and dtype, the value (the number for a scalar,
-  min / mean / max for an array) and, after ``backward()``, the gradient the same way;
-* given the ``model``, parameters carry their ``named_parameters()`` names
-  (``fc1.weight``) and the ops each sub-module ran sit in a labelled cluster per module
-  (the module path is recorded when an op is created, see ``autograd.module_scope``);
-* ``collapse_modules=True`` draws each sub-module as a single node (name, type, parameter
-  shapes), so a deep network fits on one page;
-* parameters, inputs that need no gradient and the root each have their own look, and a
-  small legend says which is which.
-
-Only tensors keep ``.grad``: leaves always, intermediate results only when
-``.retain_grad()`` was called on them before ``backward()``.
-
-The graph is walked with an explicit stack (a chain of 100,000 ops is fine), and the walk
-stops as soon as the picture would exceed ``max_nodes``: an unreadable picture is refused
-with a hint, never drawn half.
+``draw_graph(loss)`` returns a :class:`graphviz.Digraph` (shown by Jupyter, written by
+:func:`render_graph`): ops, and tensors with shape, value and gradient. Ops made inside
+:func:`record_modules` are boxed by module (the record comes from temporary forward hooks:
+the engine knows nothing of modules); ops of a ``create_graph=True`` backward pass made
+inside :func:`record_backward` get a colour of their own. Drawing walks the links from
+results to inputs, which ``backward()`` frees unless given ``retain_graph=True``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import html
+import importlib.util
 import os
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+import secrets
+from bisect import bisect_right
+from collections.abc import Iterator, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-import graphviz
 import numpy as np
 
-from .tensor import Tensor
+if importlib.util.find_spec("graphviz") is None:  # pictures are optional, and only here
+    raise ImportError(
+        "tinygrad_lab.viz draws with the 'graphviz' Python package, which is not "
+        "installed: `pip install graphviz` (rendering also needs the system program `dot`)")
 
-__all__ = [
-    "GraphTooLargeError",
-    "GraphvizNotFoundError",
-    "draw_graph",
-    "render_graph",
-]
+import graphviz  # noqa: E402  (after the check that explains its absence)
 
-_INSTALL_HINT = (
-    "cannot render the graph: the graphviz 'dot' program was not found on PATH. The "
-    "Python package 'graphviz' only writes DOT text; drawing needs the system package: "
-    "`sudo apt-get install graphviz` (Debian/Ubuntu), `brew install graphviz` (macOS), "
-    "`conda install -c conda-forge graphviz`, or https://graphviz.org/download/ (Windows: "
-    "add its bin folder to PATH). The DOT text is still available as `.source`."
-)
+from .engine import next_number  # noqa: E402
+from .tensor import Tensor  # noqa: E402
+
+__all__ = ["GraphTooLargeError", "GraphvizNotFoundError", "OpRecord", "draw_graph",
+           "record_backward", "record_modules", "render_graph"]
 
 
 class GraphTooLargeError(ValueError):
@@ -59,630 +42,401 @@ class GraphTooLargeError(ValueError):
 
 
 class GraphvizNotFoundError(graphviz.ExecutableNotFound):
-    """The system graphviz program ``dot`` is missing (a subclass of
-    :class:`graphviz.ExecutableNotFound`, so code that catches that keeps working)."""
+    """:func:`render_graph` found no graphviz program; the message says how to install it."""
 
-    def __init__(self, message: str) -> None:
-        RuntimeError.__init__(self, message)  # the parent formats a different message
+    _msg = ("cannot run {!r}: the system package graphviz is missing (the Python package only "
+            "writes DOT text, `.source`); install it: `sudo apt-get install graphviz`, `brew "
+            "install graphviz`, `conda install -c conda-forge graphviz` or graphviz.org")
 
 
-class _Digraph(graphviz.Digraph):
-    """A :class:`graphviz.Digraph` whose rendering errors say how to install graphviz.
+# ------------------------------------------------------------------------- recording
 
-    ``render`` and ``pipe`` are the two ways graphviz runs ``dot`` (Jupyter's display goes
-    through ``pipe``).
+
+class OpRecord:
+    """Which block of code made each op result, found from its creation number: the
+    record keeps the numbers at which the innermost open block changed."""
+
+    def __init__(self, model: Any = None) -> None:
+        self.model, self._open, self._numbers, self._blocks = model, [], [], []
+
+    def _switch(self, block: str | None, *hook_arguments: Any) -> None:
+        """Open ``block`` (a forward pre-hook), or close the innermost one (``None``)."""
+        if block is None:
+            self._open.pop()
+        else:
+            self._open.append(block)
+        self._numbers.append(next_number())
+        self._blocks.append(self._open[-1] if self._open else "")
+
+    def block_of(self, tensor: Tensor) -> str:
+        """The innermost block that made ``tensor`` (a module name, or 'backward'), or ''."""
+        i = bisect_right(self._numbers, tensor._seq) - 1
+        return self._blocks[i] if i >= 0 and tensor._op is not None else ""
+
+
+@contextlib.contextmanager
+def record_modules(model: Any) -> Iterator[OpRecord]:
+    """Record which sub-module of ``model`` made each op, for ``draw_graph(modules=)``.
+
+    Every sub-module has a forward pre-hook and a forward hook inside the block only.
+    Record in one thread: ops made by other threads meanwhile would count too.
+
+    >>> with record_modules(model) as modules:
+    ...     loss = loss_fn(model(x), y)
+    >>> draw_graph(loss, modules=modules)
     """
-
-    def render(self, *args: Any, **kwargs: Any) -> str:  # type: ignore[override]
-        try:
-            return super().render(*args, **kwargs)
-        except graphviz.ExecutableNotFound as err:
-            if isinstance(err, GraphvizNotFoundError):
-                raise
-            raise GraphvizNotFoundError(_INSTALL_HINT) from err
-
-    def pipe(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
-        try:
-            return super().pipe(*args, **kwargs)
-        except graphviz.ExecutableNotFound as err:
-            if isinstance(err, GraphvizNotFoundError):
-                raise
-            raise GraphvizNotFoundError(_INSTALL_HINT) from err
+    record, handles = OpRecord(model), []
+    try:
+        for path, module in model.named_modules():
+            if path:  # ops of the model's own forward stay outside every box
+                handles.append(module.register_forward_pre_hook(
+                    partial(record._switch, path), prepend=True))
+                handles.append(module.register_forward_hook(
+                    partial(record._switch, None), always_call=True))
+        yield record
+    finally:
+        for handle in handles:
+            handle.remove()
 
 
-# ---------------------------------------------------------------------------- styles
+@contextlib.contextmanager
+def record_backward() -> Iterator[OpRecord]:
+    """Record the ops made in the block (a backward pass with ``create_graph=True``) for
+    ``draw_graph(backward=)`` to draw in the colour of backward ops.
 
-_FONT = "Helvetica"
-_GRAD_COLOR = "#c92a2a"
-_MUTED_COLOR = "#495057"
-
-# kind -> (graphviz node attributes, legend text)
-_STYLES: dict[str, tuple[dict[str, str], str]] = {
-    "param": (
-        {"shape": "box", "style": "rounded,filled", "fillcolor": "#d0ebff", "color": "#1c7ed6"},
-        "parameter / leaf that needs grad",
-    ),
-    "input": (
-        {"shape": "box", "style": "filled,dashed", "fillcolor": "#f1f3f5", "color": "#868e96"},
-        "input / constant (no grad)",
-    ),
-    "tensor": (
-        {"shape": "box", "style": "filled", "fillcolor": "#ffffff", "color": "#868e96"},
-        "intermediate tensor",
-    ),
-    "root": (
-        {"shape": "box", "style": "filled,bold", "fillcolor": "#ffe8cc", "color": "#e8590c",
-         "peripheries": "2"},
-        "output (the root)",
-    ),
-    "op": (
-        {"shape": "ellipse", "style": "filled", "fillcolor": "#fff3bf", "color": "#f08c00",
-         "fontsize": "11", "margin": "0.05,0.02", "height": "0.3"},
-        "op",
-    ),
-    "module": (
-        {"shape": "box3d", "style": "filled", "fillcolor": "#d3f9d8", "color": "#2b8a3e"},
-        "module (collapsed)",
-    ),
-}
-_LEGEND_ORDER = ("param", "input", "op", "tensor", "root", "module")
-_CLUSTER_FILLS = ("#f8f9fa", "#edf2ff", "#fff9db", "#f3f0ff")
+    >>> with record_backward() as backward_ops:
+    ...     (g,) = tl.autograd.grad(loss, w, create_graph=True)
+    >>> draw_graph(g, backward=backward_ops)
+    """
+    record = OpRecord()
+    record._switch("backward")
+    try:
+        yield record
+    finally:
+        record._switch(None)
 
 
 # ---------------------------------------------------------------------------- labels
 
-
-def _fmt(value: float, digits: int) -> str:
-    return f"{value:.{digits}g}"
-
-
-def _summary(array: np.ndarray) -> tuple[str, ...]:
-    """``(number,)`` for a one-element array, otherwise ``(min, mean, max)``."""
-    if array.size == 0:
-        return ("empty",)
-    if array.dtype.kind not in "biuf":
-        return (f"dtype {array.dtype}",)
-    values = array.astype(np.float64, copy=False) if array.dtype.kind == "b" else array
-    if values.size == 1:
-        return (_fmt(float(values.reshape(-1)[0]), 4),)
-    with np.errstate(all="ignore"):
-        low, mean, high = float(values.min()), float(values.mean()), float(values.max())
-    return _fmt(low, 3), _fmt(mean, 3), _fmt(high, 3)
+_FONT, _GRAD, _MUTED = "Helvetica", "#c92a2a", "#495057"
+_OP = {"fontsize": "11", "margin": "0.05,0.02", "height": "0.3"}
+_STYLES = {  # kind -> (shape, style, fill colour, line colour, legend), more attributes
+    "param": (("box", "rounded,filled", "#d0ebff", "#1c7ed6",
+               "parameter / leaf that needs grad"), {}),
+    "input": (("box", "filled,dashed", "#f1f3f5", "#868e96", "input / constant (no grad)"), {}),
+    "op": (("ellipse", "filled", "#fff3bf", "#f08c00", "op"), _OP),
+    "backward_op": (("ellipse", "filled", "#e5dbff", "#7048e8", "op of the backward pass"),
+                    _OP),
+    "tensor": (("box", "filled", "#ffffff", "#868e96", "intermediate tensor"), {}),
+    "root": (("box", "filled,bold", "#ffe8cc", "#e8590c", "output (the root)"),
+             {"peripheries": "2"}),
+    "module": (("box3d", "filled", "#d3f9d8", "#2b8a3e", "module (collapsed)"), {}),
+}
+_FILLS = ("#f8f9fa", "#edf2ff", "#fff9db", "#f3f0ff")  # module boxes, by depth
 
 
-def _shape_text(tensor: Tensor) -> str:
-    shape = "scalar" if tensor.ndim == 0 else str(tuple(tensor.shape))
-    return f"{shape} {tensor.dtype}"
+def _attrs(kind: str) -> dict[str, str]:
+    (shape, style, fill, color, _), more = _STYLES[kind]
+    return {"shape": shape, "style": style, "fillcolor": fill, "color": color, **more}
 
 
-# A label cell: (text, colour or None, bold).
-_Cell = tuple[str, "str | None", bool]
-_STAT_NAMES = ("min", "mean", "max")
+def _text(value: Any) -> str:
+    """Any text made safe in an HTML-like label: control characters (NUL, newlines, lone
+    surrogates) written as escapes, markup characters as entities."""
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(value))
+    return html.escape(text, quote=False).replace('"', "&quot;")
 
 
-def _html(rows: Sequence[Sequence[_Cell]]) -> str:
-    """An HTML-like graphviz label: a table whose rows have 1, 2 or 4 cells.
-
-    A one-cell row spans the table; in a two-cell row (``grad`` and a number) the number
-    spans the three columns that min / mean / max take in a four-cell row.
-    """
-    width = max(len(row) for row in rows)
+def _row(cells: Sequence[str], color: str | None = None, bold: bool = False) -> str:
+    """A row of a four-column label; its last cell spans the columns left, so that
+    ``grad 6`` lines up under ``value 1 2 3``."""
     out = []
-    for row in rows:
-        cells = []
-        for k, (text, color, bold) in enumerate(row):
-            body = html.escape(text)
-            if k and len(row) > 1:
-                body = "&#160;&#160;" + body  # room between the number columns
-            if bold:
-                body = f"<b>{body}</b>"
-            if color:
-                body = f'<font color="{color}">{body}</font>'
-            span = width - len(row) + 1 if k == len(row) - 1 else 1
-            attrs = f' colspan="{span}"' if span > 1 else ""
-            if len(row) > 1:
-                attrs += ' align="left"' if k == 0 else ' align="right"'
-            cells.append(f"<td{attrs}>{body}</td>")
-        out.append("<tr>" + "".join(cells) + "</tr>")
-    return (
-        '<<table border="0" cellborder="0" cellspacing="0" cellpadding="1">'
-        + "".join(out) + "</table>>"
-    )
+    for k, text in enumerate(cells):
+        body = ("&#160;&#160;" if k else "") + _text(text)
+        body = f"<b>{body}</b>" if bold and body else body  # an empty element is an error
+        body = f'<font color="{color}">{body}</font>' if color and body else body
+        span = f' colspan="{5 - len(cells)}"' if k == len(cells) - 1 < 3 else ""
+        align = "" if len(cells) == 1 else ' align="right"' if k else ' align="left"'
+        out.append(f"<td{span}{align}>{body}</td>")
+    return "<tr>" + "".join(out) + "</tr>"
 
 
-def _tensor_label(tensor: Tensor, name: str | None, show_data: bool, show_grad: bool) -> str:
-    rows: list[list[_Cell]] = []
-    if name:
-        rows.append([(name, None, True)])
-    rows.append([(_shape_text(tensor), None, False)])
-    stats: list[tuple[str, tuple[str, ...], str]] = []
-    if show_data:
-        stats.append(("value", _summary(tensor.data), _MUTED_COLOR))
-    if show_grad and tensor.grad is not None:
-        stats.append(("grad", _summary(tensor.grad.data), _GRAD_COLOR))
+def _table(rows: list[str], spacing: str = 'cellspacing="0" cellpadding="1"') -> str:
+    return f'<<table border="0" cellborder="0" {spacing}>' + "".join(rows) + "</table>>"
+
+
+def _summary(array: np.ndarray) -> list[str]:
+    """``[number]`` for a one-element array, otherwise ``[min, mean, max]``."""
+    if array.size == 0 or array.dtype.kind not in "biuf":
+        return ["empty" if array.size == 0 else f"dtype {array.dtype}"]
+    values = array.astype(np.float64) if array.dtype.kind == "b" else array
+    if values.size == 1:
+        return [f"{float(values.reshape(-1)[0]):.4g}"]
+    with np.errstate(all="ignore"):
+        return [f"{float(f(values)):.3g}" for f in (np.min, np.mean, np.max)]
+
+
+def _tensor_label(t: Tensor, name: str | None, show_data: bool, show_grad: bool) -> str:
+    stats = [("value", _summary(t._array), _MUTED)] if show_data else []
+    if show_grad and t.grad is not None:
+        stats.append(("grad", _summary(t.grad._array), _GRAD))
+    rows = [_row([name], bold=True)] if name else []
+    rows.append(_row([f"{'scalar' if t.ndim == 0 else tuple(t.shape)} {t.dtype}"]))
     if any(len(numbers) == 3 for _, numbers, _ in stats):
-        rows.append([("", None, False)] + [(h, _MUTED_COLOR, False) for h in _STAT_NAMES])
-    for title, numbers, color in stats:
-        rows.append([(title, color, False)] + [(n, color, False) for n in numbers])
-    return _html(rows)
+        rows.append(_row(["", "min", "mean", "max"], _MUTED))
+    return _table(rows + [_row([title, *numbers], c) for title, numbers, c in stats])
 
 
-# ---------------------------------------------------------------------- model helpers
+def _module_label(title: str, ops: list[str], params: list[tuple[str, Tensor]]) -> str:
+    rows = [_row([title], bold=True)] + [_row([f"{n} {tuple(p.shape)}"]) for n, p in params[:6]]
+    rows += [_row([f"… {len(params) - 6} more parameters"])] if len(params) > 6 else []
+    if ops:
+        rows.append(_row(["ops: " + ", ".join(ops[:5]) + (", …" if len(ops) > 5 else "")],
+                         _MUTED))
+    return _table(rows)
 
 
-def _parent_path(path: str) -> str:
+def _legend(kinds: set[str], show_grad: bool) -> str:
+    both = "backward_op" in kinds  # then "op" alone would not say which pass
+    rows = [f'<tr><td bgcolor="{fill}" color="{color}" border="1" width="18"></td><td '
+            f'align="left">{"op of the forward pass" if both and text == "op" else text}</td></tr>'
+            for kind, ((_, _, fill, color, text), _) in _STYLES.items() if kind in kinds]
+    if show_grad:
+        rows.append(f'<tr><td colspan="2" align="left"><font color="{_GRAD}">grad</font> = '
+                    ".grad after backward()</td></tr>")
+    head = '<tr><td colspan="2" align="left"><b>legend</b></td></tr>'
+    return _table([head, *rows], 'cellspacing="3" cellpadding="2"')
+
+
+def _title(path: str, module: Any) -> str:
+    return f"{path} · {type(module).__name__}" if module is not None else path
+
+
+def _parent(path: str) -> str:
     return path.rpartition(".")[0]
 
 
-def _ancestors(path: str) -> list[str]:
-    """'a.b.c' -> ['a', 'a.b', 'a.b.c']; '' -> []."""
-    if not path:
-        return []
-    parts = path.split(".")
-    return [".".join(parts[: i + 1]) for i in range(len(parts))]
+# ---------------------------------------------------------------------------- drawing
 
 
-# ----------------------------------------------------------------------- the drawing
+def _walk(roots: list[Tensor]) -> list[Tensor]:
+    """The tensors behind ``roots``, each after its inputs (a stack: no recursion)."""
+    order, seen, stack = [], set(), [(r, False) for r in reversed(roots)]
+    while stack:
+        t, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(t)
+        elif id(t) not in seen:
+            if t.graph_released:
+                raise RuntimeError(
+                    f"draw_graph: the graph behind the result of op '{t._op}' (shape "
+                    f"{tuple(t.shape)}) was freed by backward(); to draw a graph after "
+                    "backward, call backward(retain_graph=True) (or draw before backward)")
+            seen.add(id(t))
+            stack += [(t, True)] + [(p, False) for p in reversed(t._parents)]
+    return order
 
 
-@dataclass
-class _Module:
-    """A collapsed sub-module: everything its forward created becomes this one node."""
-
-    path: str
-    node_id: str
-    ops: list[str] = field(default_factory=list)
-
-
-def _too_large(count: str, max_nodes: int) -> GraphTooLargeError:
-    return GraphTooLargeError(
-        f"draw_graph: the graph has {count} nodes, more than max_nodes={max_nodes}; a "
-        "picture that large is unreadable, so nothing was drawn. Draw a sub-expression "
-        "instead (call draw_graph on an intermediate tensor), pass the model with "
-        "collapse_modules=True to draw each sub-module as one node, or raise max_nodes."
-    )
-
-
-def _as_roots(root: Any) -> list[Tensor]:
-    if isinstance(root, Tensor):
-        return [root]
-    if isinstance(root, Iterable) and not isinstance(root, (str, bytes, np.ndarray)):
-        roots = list(root)
-        if roots and all(isinstance(r, Tensor) for r in roots):
-            return roots
-    raise TypeError(
-        f"draw_graph: root must be a Tensor (or a non-empty sequence of Tensors), "
-        f"got {type(root).__name__}"
-    )
+def _check(root: Any, modules: Any, backward: Any, names: Any, rankdir: str, collapse: Any,
+           max_nodes: Any) -> list[Tensor]:
+    roots = [root] if isinstance(root, Tensor) else list(root) if isinstance(
+        root, (list, tuple)) else []
+    if not roots or not all(isinstance(r, Tensor) for r in roots):
+        raise TypeError("draw_graph: root must be a Tensor (or a non-empty sequence of "
+                        f"Tensors), got {type(root).__name__}")
+    if rankdir not in ("LR", "RL", "TB", "BT"):
+        raise ValueError(f"draw_graph: rankdir must be 'LR', 'RL', 'TB' or 'BT', got {rankdir!r}")
+    if isinstance(max_nodes, bool) or not isinstance(max_nodes, (int, np.integer)) or max_nodes < 1:
+        raise ValueError(f"draw_graph: max_nodes must be a positive int, got {max_nodes!r}")
+    if not isinstance(collapse, (bool, int, np.integer)) or collapse < 0 or (
+            collapse and modules is None):
+        raise ValueError("draw_graph: collapse_modules must be a bool or a module depth (an int "
+                         f">= 0), with modules= from viz.record_modules(); got {collapse!r}")
+    for arg, record in (("modules", modules), ("backward", backward)):
+        if record is not None and not isinstance(record, OpRecord):
+            raise TypeError(f"draw_graph: {arg} must come from viz.record_{arg}(), "
+                            f"got {type(record).__name__}")
+    for name, t in (names or {}).items():
+        if not isinstance(t, Tensor):
+            raise TypeError(f"draw_graph: names[{name!r}] must be a Tensor, got {type(t).__name__}")
+    return roots
 
 
 def draw_graph(
-    root: Tensor | Sequence[Tensor],
-    model: Any = None,
-    *,
-    show_data: bool = True,
-    show_grad: bool = True,
-    rankdir: str = "LR",
-    group_modules: bool = True,
-    collapse_modules: bool | int = False,
-    max_nodes: int = 500,
-    names: Mapping[str, Tensor] | None = None,
-    legend: bool = True,
+    root: Tensor | Sequence[Tensor], model: Any = None, *, modules: OpRecord | None = None,
+    backward: OpRecord | None = None, names: Mapping[str, Tensor] | None = None,
+    show_data: bool = True, show_grad: bool = True, rankdir: str = "LR",
+    collapse_modules: bool | int = False, max_nodes: int = 500, legend: bool = True,
 ) -> graphviz.Digraph:
     """Draw the computation graph that produced ``root``.
 
     Parameters
     ----------
     root : Tensor or sequence of Tensor
-        The output to draw (usually the loss); everything it was computed from is drawn.
-        Works before and after ``backward()`` (the links to the inputs are kept).
+        The output (usually the loss); everything it was computed from is drawn.
     model : Module, optional
-        Labels parameters with their ``named_parameters()`` names and clusters / collapsed
-        nodes with the module types. Without it, clusters are labelled by module path.
-    show_data : bool, optional
-        Write each tensor's value (the number for scalars, min / mean / max for arrays).
-    show_grad : bool, optional
-        Write each tensor's ``.grad`` the same way, where it has one: leaves after
-        ``backward()``, intermediate tensors only if ``.retain_grad()`` was called.
-    rankdir : {"LR", "TB", "RL", "BT"}, optional
-        Direction of the data flow: left to right (default) or top to bottom, ...
-    group_modules : bool, optional
-        Draw the ops each module's forward ran (and, given ``model``, its parameters)
-        inside a labelled box per module, nested like the modules.
-    collapse_modules : bool or int, optional
-        ``True`` draws each sub-module of the model (each first component of a module
-        path) as one node listing its name, type, parameter shapes and ops; an int ``d``
-        collapses the modules ``d`` levels deep instead (``True`` is ``1``).
-    max_nodes : int, optional
-        Refuse (with :class:`GraphTooLargeError`) a picture with more nodes than this.
+        Names parameters as ``named_parameters()`` does (default: ``modules.model``).
+    modules : OpRecord, optional
+        From :func:`record_modules`: each module's ops and parameters in a labelled box.
+    backward : OpRecord, optional
+        From :func:`record_backward`: that backward pass's ops in a colour of their own.
     names : mapping of str to Tensor, optional
-        Extra names to write on tensors, e.g. ``{"x": x, "target": y}``.
+        More names to write on tensors, e.g. ``{"x": x, "target": y}``.
+    show_data, show_grad : bool, optional
+        Write each value, and each ``.grad``: the number, or min / mean / max.
+    rankdir : {"LR", "TB", "RL", "BT"}, optional
+        The direction of the data flow.
+    collapse_modules : bool or int, optional
+        Draw each sub-module (``True``), or each module ``d`` levels deep, as one node.
+    max_nodes : int, optional
+        Refuse (:class:`GraphTooLargeError`) a picture with more nodes than this.
     legend : bool, optional
-        Add a small legend of the node kinds present.
-
-    Returns
-    -------
-    graphviz.Digraph
-        Displays itself in Jupyter; ``.render(path, format="svg")`` writes a file (see
-        also :func:`render_graph`); ``.source`` is the DOT text.
+        Add a legend of the kinds of nodes present.
 
     Raises
     ------
-    GraphTooLargeError
-        The picture would have more than ``max_nodes`` nodes.
-    GraphvizNotFoundError
-        (On ``render``/``pipe``/display, not here) the system ``dot`` program is missing.
-
-    Examples
-    --------
-    >>> loss = loss_fn(model(x), y)
-    >>> loss.backward()
-    >>> draw_graph(loss, model).render("graph", format="svg")
+    RuntimeError
+        ``backward()`` freed the graph: pass it ``retain_graph=True`` to draw after it.
     """
-    roots = _as_roots(root)
-    if rankdir not in ("LR", "RL", "TB", "BT"):
-        raise ValueError(f"draw_graph: rankdir must be 'LR', 'RL', 'TB' or 'BT', got {rankdir!r}")
-    if isinstance(max_nodes, bool) or not isinstance(max_nodes, (int, np.integer)) or max_nodes < 1:
-        raise ValueError(f"draw_graph: max_nodes must be a positive int, got {max_nodes!r}")
-    if isinstance(collapse_modules, bool):
-        depth = int(collapse_modules)
-    elif isinstance(collapse_modules, (int, np.integer)) and collapse_modules >= 0:
-        depth = int(collapse_modules)
-    else:
-        raise ValueError(
-            "draw_graph: collapse_modules must be a bool or a non-negative int (the module "
-            f"depth to collapse), got {collapse_modules!r}"
-        )
+    roots = _check(root, modules, backward, names, rankdir, collapse_modules, max_nodes)
+    depth, root_ids = int(collapse_modules), {id(r) for r in roots}
+    model = modules.model if model is None and modules is not None else model
+    params = list(model.named_parameters()) if model is not None else []
+    module_of = dict(model.named_modules()) if hasattr(model, "named_modules") else {}
+    labels = {id(p): n for n, p in params} | {id(t): str(n) for n, t in (names or {}).items()}
+    owners = {id(p): _parent(n) for n, p in params} if modules else {}
+    order = _walk(roots)
+    index = {id(t): i for i, t in enumerate(order)}
+    inputs = [[index[id(p)] for p in t._parents] for t in order]
+    homes = [modules.block_of(t) if modules and t._op else owners.get(id(t), "") for t in order]
+    keys, op_key, hidden = _collapse(order, inputs, homes, depth, root_ids)
+    ops_of: dict[str, list[str]] = {}  # collapsed module -> the names of its ops
+    for k, t in zip(op_key, order, strict=True):
+        if k and t._op not in ops_of.setdefault(k, []):
+            ops_of[k].append(t._op)
+    ids = {k: f"m{n}" for n, k in enumerate(ops_of)}
+    drawn_ops = [t for t, k in zip(order, op_key, strict=True) if t._op is not None and not k]
+    count = hidden.count(None) + len(drawn_ops) + len(ids)  # tensors, ops and modules
+    if count > max_nodes:
+        raise GraphTooLargeError(
+            f"draw_graph: the graph has {count} nodes, more than max_nodes={max_nodes}; a "
+            "picture that large is unreadable, so nothing was drawn. Draw a sub-expression "
+            "(an intermediate tensor), record the modules and pass collapse_modules=True to "
+            "draw each sub-module as one node, or raise max_nodes.")
 
-    # --- names and module types from the model
-    param_names: dict[int, str] = {}
-    module_of: dict[str, Any] = {}
-    params_under: dict[str, list[tuple[str, Tensor]]] = {}
-    if model is not None:
-        if not hasattr(model, "named_parameters"):
-            raise TypeError(
-                "draw_graph: model must be a Module (with named_parameters()), "
-                f"got {type(model).__name__}"
-            )
-        for pname, param in model.named_parameters():
-            param_names.setdefault(id(param), pname)
-        named_modules = getattr(model, "named_modules", None)
-        module_of = dict(named_modules()) if named_modules else {"": model}
-    extra_names: dict[int, str] = {}
-    for tname, tensor in (names or {}).items():
-        if not isinstance(tensor, Tensor):
-            raise TypeError(
-                f"draw_graph: names[{tname!r}] must be a Tensor, got {type(tensor).__name__}"
-            )
-        extra_names[id(tensor)] = str(tname)
-
-    def collapse_key(path: str) -> str | None:
-        """The collapsed module that swallows a node created in module ``path``."""
-        if not depth or not path:
-            return None
-        parts = path.split(".")
-        return ".".join(parts[:depth]) if len(parts) >= depth else None
-
-    def home(tensor: Tensor) -> str:
-        """The module a tensor belongs to: where its op ran, or its parameter's owner."""
-        if tensor.op is not None:
-            return tensor.scope
-        pname = param_names.get(id(tensor))
-        return _parent_path(pname) if pname else ""
-
-    # --- walk the graph with an explicit stack, inputs before the ops that use them
-    # (the order the picture is written in), stopping as soon as it is surely too large
-    root_ids = {id(r) for r in roots}
-    order: list[Tensor] = []
-    index: dict[int, int] = {}
-    discovered: set[int] = set()
-    seen_modules: set[str] = set()
-    lower_bound = 0  # nodes the picture will have at least; never more than the final count
-    stack: list[tuple[Tensor, bool]] = [(r, False) for r in reversed(roots)]
-    while stack:
-        tensor, finished = stack.pop()
-        if finished:
-            index[id(tensor)] = len(order)
-            order.append(tensor)
-            continue
-        if id(tensor) in discovered:
-            continue
-        discovered.add(id(tensor))
-        key = collapse_key(home(tensor))
-        if key is None:
-            lower_bound += 1 if tensor.op is None else 2
-        elif key not in seen_modules:
-            seen_modules.add(key)
-            lower_bound += 1
-        if lower_bound > max_nodes:
-            raise _too_large(f"more than {max_nodes}", max_nodes)
-        stack.append((tensor, True))
-        for parent in reversed(tensor.parents):
-            if id(parent) not in discovered:
-                stack.append((parent, False))
-
-    # --- which collapsed module (if any) swallows each tensor
-    consumers_keys: list[set[str | None]] = [set() for _ in order]
-    for tensor in order:
-        ckey = collapse_key(tensor.scope) if tensor.op is not None else None
-        for parent in tensor.parents:
-            consumers_keys[index[id(parent)]].add(ckey)
-
-    absorbed: list[str | None] = []  # the collapsed module that draws this tensor, if any
-    op_module: list[str | None] = []  # the collapsed module that ran this tensor's op
-    for i, tensor in enumerate(order):
-        key = collapse_key(home(tensor))
-        op_module.append(key if tensor.op is not None else None)
-        # A result (or a parameter) disappears into its module's node when nothing outside
-        # the module uses it; a module's outputs and the root stay visible.
-        inside = key is not None and id(tensor) not in root_ids and consumers_keys[i] == {key}
-        absorbed.append(key if inside else None)
-
-    modules: dict[str, _Module] = {}
-    for i, tensor in enumerate(order):
-        for key in (op_module[i], absorbed[i]):
-            if key is not None and key not in modules:
-                modules[key] = _Module(key, f"m{len(modules)}")
-        if op_module[i] is not None and tensor.op not in modules[op_module[i]].ops:
-            modules[op_module[i]].ops.append(tensor.op)
-    if model is not None:
-        for pname, param in model.named_parameters():
-            owner = collapse_key(_parent_path(pname))
-            if owner in modules:
-                params_under.setdefault(owner, []).append((pname[len(owner) + 1:], param))
-
-    # --- nodes: (id, kind, label, cluster path)
-    nodes: list[tuple[str, str, str, str]] = []
+    nodes: list[tuple[str, str, str, str]] = []  # (id, kind, label, module box)
     edges: list[tuple[str, str]] = []
-    module_edges: set[tuple[str, str]] = set()
-
-    def tensor_node(i: int) -> str | None:
-        return None if absorbed[i] is not None else f"t{i}"
-
-    def group(path: str) -> str:
-        return path if group_modules else ""
-
-    for i, tensor in enumerate(order):
-        node_id = tensor_node(i)
-        module = op_module[i]
-        if tensor.op is not None:
-            # The op: its inputs' edges, then (below) the edge to its result.
-            if module is None:
-                op_id = f"op{i}"
-                # escape: an op named "<lambda>" must not read as an HTML-like label
-                nodes.append((op_id, "op", graphviz.escape(tensor.op), group(tensor.scope)))
+    into: set[tuple[str, str]] = set()  # edges into collapsed modules, drawn once each
+    for i, t in enumerate(order):
+        k = op_key[i]
+        if t._op is not None:
+            op = ids[k] if k else f"op{i}"
+            tails = [ids[hidden[j]] if hidden[j] else f"t{j}" for j in inputs[i]
+                     if not k or op_key[j] != k]  # nothing inside a collapsed module
+            if k:  # x * x keeps both of its edges; a module, one per outside input
+                tails = [tl for tl in dict.fromkeys(tails) if tl != op and (tl, op) not in into]
+                into.update((tail, op) for tail in tails)
             else:
-                op_id = modules[module].node_id
-            for parent in tensor.parents:
-                j = index[id(parent)]
-                source = tensor_node(j)
-                if source is None:
-                    source = modules[absorbed[j]].node_id
-                elif op_module[j] is not None and op_module[j] == module:
-                    continue  # a module's output that is also used inside that module
-                if module is None:
-                    edges.append((source, op_id))  # x * x keeps both of its edges
-                elif source != op_id and (source, op_id) not in module_edges:
-                    module_edges.add((source, op_id))
-                    edges.append((source, op_id))
-            if node_id is not None:
-                edges.append((op_id, node_id))
-        if node_id is None:
-            continue
-        if id(tensor) in root_ids:
-            kind = "root"
-        elif tensor.op is not None:
-            kind = "tensor"
-        else:
-            kind = "param" if tensor.requires_grad else "input"
-        name = extra_names.get(id(tensor)) or param_names.get(id(tensor))
-        # A collapsed module's output (or a parameter it shares) sits beside its node.
-        where = home(tensor)
-        if collapse_key(where) is not None:
-            where = _parent_path(collapse_key(where))
-        label = _tensor_label(tensor, name, show_data, show_grad)
-        nodes.append((node_id, kind, label, group(where)))
-
-    for key, module in modules.items():
-        nodes.append(
-            (module.node_id, "module", _module_label(key, module_of.get(key), module.ops,
-                                                      params_under.get(key, [])),
-             group(_parent_path(key)))
-        )
-
-    if len(nodes) > max_nodes:
-        raise _too_large(str(len(nodes)), max_nodes)
-
-    return _assemble(
-        nodes, edges, _beside_ops(nodes, edges), module_of, rankdir, legend, show_grad
-    )
+                kind = "backward_op" if backward and backward.block_of(t) else "op"
+                nodes.append((op, kind, f"<{_text(t._op)}>", homes[i]))
+            edges += [(tail, op) for tail in tails] + ([(op, f"t{i}")] if not hidden[i] else [])
+        if not hidden[i]:
+            kind = ("root" if id(t) in root_ids else "tensor" if t._op is not None
+                    else "param" if t.requires_grad else "input")
+            label = _tensor_label(t, labels.get(id(t)), show_data, show_grad)
+            nodes.append((f"t{i}", kind, label, _parent(keys[i]) if keys[i] else homes[i]))
+    for k, node in ids.items():
+        owned = [(n[len(k) + 1:], p) for n, p in params if n.startswith(k + ".")]
+        label = _module_label(_title(k, module_of.get(k)), ops_of[k], owned)
+        nodes.append((node, "module", label, _parent(k)))
+    return _emit(nodes, edges, module_of, rankdir, legend, show_grad)
 
 
-def _beside_ops(
-    nodes: list[tuple[str, str, str, str]], edges: list[tuple[str, str]]
-) -> dict[str, list[str]]:
-    """Op node -> the parameters drawn on its rank, right beside it.
-
-    A parameter on the same rank as its op, in the op's cluster, takes no rank of its own:
-    the data path (x -> linear -> ...) then runs straight through the module's box instead
-    of stepping aside for the parameters at every layer.
-    """
-    where = {node_id: (kind, cluster) for node_id, kind, _, cluster in nodes}
-    data_fed = {head for tail, head in edges if where[tail][0] != "param"}
-    beside: dict[str, list[str]] = {}
-    placed: set[str] = set()
-    for tail, head in edges:
-        kind, cluster = where[tail]
-        if (
-            kind == "param" and tail not in placed and head in data_fed
-            and where[head] == ("op", cluster)
-        ):
-            placed.add(tail)
-            beside.setdefault(head, []).append(tail)
-    return beside
+def _collapse(order: list[Tensor], inputs: list[list[int]], homes: list[str], depth: int,
+              root_ids: set[int]) -> tuple[list[str | None], ...]:
+    """For each tensor: the collapsed module (``depth`` levels deep) it was made in, the
+    same for op results only, and the module it vanishes into (None if drawn)."""
+    keys = [".".join(h.split(".")[:depth]) if depth and h and h.count(".") >= depth - 1
+            else None for h in homes]
+    op_key = [k if t._op is not None else None for k, t in zip(keys, order, strict=True)]
+    users: list[set[str | None]] = [set() for _ in order]
+    for i, js in enumerate(inputs):
+        for j in js:
+            users[j].add(op_key[i])
+    # A tensor vanishes into its collapsed module when nothing outside the module uses it.
+    hidden = [k if k and id(t) not in root_ids and users[i] == {k} else None
+              for i, (t, k) in enumerate(zip(order, keys, strict=True))]
+    return keys, op_key, hidden
 
 
-def _module_label(
-    path: str, module: Any, ops: list[str], params: list[tuple[str, Tensor]]
-) -> str:
-    title = f"{path} · {type(module).__name__}" if module is not None else path
-    rows: list[list[_Cell]] = [[(title, None, True)]]
-    shown = params[:6]
-    for pname, param in shown:
-        rows.append([(f"{pname} {tuple(param.shape)}", None, False)])
-    if len(params) > len(shown):
-        rest = sum(p.size for _, p in params[len(shown):])
-        rows.append([(f"… {len(params) - len(shown)} more ({rest} values)", None, False)])
-    if ops:
-        listed = ", ".join(ops[:5]) + (", …" if len(ops) > 5 else "")
-        rows.append([(f"ops: {listed}", _MUTED_COLOR, False)])
-    return _html(rows)
-
-
-def _assemble(
-    nodes: list[tuple[str, str, str, str]],
-    edges: list[tuple[str, str]],
-    beside: Mapping[str, list[str]],
-    module_of: Mapping[str, Any],
-    rankdir: str,
-    legend: bool,
-    show_grad: bool,
-) -> graphviz.Digraph:
-    """Turn the node and edge lists into a Digraph with nested module clusters."""
-    dot = _Digraph("computation_graph")
-    dot.attr(rankdir=rankdir, fontname=_FONT, nodesep="0.25", ranksep="0.35",
-             bgcolor="white")
+def _emit(nodes: list[tuple[str, str, str, str]], edges: list[tuple[str, str]],
+          module_of: Mapping[str, Any], rankdir: str, legend: bool, show_grad: bool
+          ) -> graphviz.Digraph:
+    """The Digraph of the nodes and edges, with nested boxes (clusters) for the modules."""
+    dot = graphviz.Digraph("computation_graph")
+    dot.attr(rankdir=rankdir, fontname=_FONT, nodesep="0.25", ranksep="0.35", bgcolor="white")
     dot.attr("node", fontname=_FONT, fontsize="10", margin="0.08,0.04")
-    dot.attr("edge", color="#495057", arrowsize="0.6")
-
-    by_cluster: dict[str, list[tuple[str, str, str]]] = {}
-    for node_id, kind, label, where in nodes:
-        by_cluster.setdefault(where, []).append((node_id, kind, label))
-    paths = {p for where in by_cluster for p in _ancestors(where)}
-    labels = {node_id: label for node_id, _, label, _ in nodes}
-
-    placed_beside = {p for params in beside.values() for p in params}
-
-    def emit(graph: graphviz.Digraph, where: str) -> None:
-        for node_id, kind, label in by_cluster.get(where, ()):
-            if node_id in placed_beside:
-                continue
-            # One group for ops and results: graphviz keeps the path through them straight.
-            group = {} if kind in ("param", "input") else {"group": "flow"}
-            if node_id not in beside:
-                graph.node(node_id, label=label, **group, **_STYLES[kind][0])
-                continue
-            with graph.subgraph() as row:
-                row.attr(rank="same")
-                row.node(node_id, label=label, **group, **_STYLES[kind][0])
-                for param in beside[node_id]:
-                    row.node(param, label=labels[param], **_STYLES["param"][0])
-
-    # Build clusters deepest first: graphviz copies a subgraph's body when it is added.
-    built: dict[str, graphviz.Digraph] = {}
-    for number, path in enumerate(sorted(paths, key=lambda p: (-p.count("."), p))):
-        cluster = graphviz.Digraph(name=f"cluster_{number}")
-        module = module_of.get(path)
-        title = f"{path} · {type(module).__name__}" if module is not None else path
-        cluster.attr(label=graphviz.escape(title), labeljust="l", fontname=_FONT, fontsize="11",
-                     style="rounded,filled", color="#adb5bd",
-                     fillcolor=_CLUSTER_FILLS[path.count(".") % len(_CLUSTER_FILLS)])
-        emit(cluster, path)
-        built[path] = cluster
-    for path in sorted(paths, key=lambda p: (-p.count("."), p)):
-        parent = _parent_path(path)
-        (built[parent] if parent else dot).subgraph(built[path])
-    emit(dot, "")
-
-    # A flat edge puts its tail before its head in the row, so every second parameter's
-    # edge is written reversed (and drawn with its arrow back): weight | linear | bias.
-    flipped = {(p, op) for op, params in beside.items() for p in params[1::2]}
+    dot.attr("edge", color=_MUTED, arrowsize="0.6")
+    boxes: dict[str, graphviz.Digraph] = {"": dot}
+    for node, kind, label, box in nodes:
+        for path in [".".join(box.split(".")[:n + 1]) for n in range(box.count(".") + 1)]:
+            if path not in boxes:
+                boxes[path] = graphviz.Digraph(name=f"cluster_{len(boxes) - 1}")
+                boxes[path].attr(label=f"<{_text(_title(path, module_of.get(path)))}>",
+                                 labeljust="l", fontname=_FONT, fontsize="11", color="#adb5bd",
+                                 style="rounded,filled", fillcolor=_FILLS[path.count(".") % 4])
+        # One group for ops and results: graphviz keeps the path through them straight.
+        flow = {} if kind in ("param", "input") else {"group": "flow"}
+        boxes[box].node(node, label=label, **_attrs(kind), **flow)
+    for path, box in sorted(boxes.items(), key=lambda item: -item[0].count(".")):
+        if path:  # deepest first: graphviz copies a subgraph's body when it is added
+            boxes[_parent(path)].subgraph(box)
+    # A parameter that an op of its own box uses first sits on the op's rank (minlen=0):
+    # the data path then runs straight through the box instead of stepping aside at each
+    # layer. Every second one is written reversed, arrow back: weight -> op <- bias.
+    where = {node: (kind, box) for node, kind, _, box in nodes}
+    placed: set[str] = set()
+    beside: dict[str, int] = {}
     for tail, head in edges:
-        if (tail, head) in flipped:
-            dot.edge(head, tail, dir="back")
+        kind, box = where[tail]
+        if kind == "param" and tail not in placed and where[head] in (("op", box),
+                                                                      ("backward_op", box)):
+            placed.add(tail)
+            beside[head] = beside.get(head, 0) + 1
+            back = beside[head] % 2 == 0
+            dot.edge(*((head, tail) if back else (tail, head)), minlen="0",
+                     **({"dir": "back"} if back else {}))
         else:
             dot.edge(tail, head)
-
     if legend:
-        kinds = [k for k in _LEGEND_ORDER if any(kind == k for _, kind, _, _ in nodes)]
-        rows = "".join(_legend_row(k) for k in kinds)
-        if show_grad:
-            rows += (
-                f'<tr><td colspan="2" align="left"><font color="{_GRAD_COLOR}">grad</font>'
-                " = .grad after backward()</td></tr>"
-            )
-        dot.node(
-            "legend",
-            label='<<table border="0" cellspacing="3" cellpadding="2">'
-            f'<tr><td colspan="2" align="left"><b>legend</b></td></tr>{rows}</table>>',
-            shape="plaintext",
-            fontsize="9",
-        )
+        kinds = {kind for _, kind, _, _ in nodes}
+        dot.node("legend", label=_legend(kinds, show_grad), shape="plaintext", fontsize="9")
     return dot
 
 
-def _legend_row(kind: str) -> str:
-    attrs, text = _STYLES[kind]
-    swatch = f'bgcolor="{attrs["fillcolor"]}" color="{attrs["color"]}" border="1"'
-    return (
-        f'<tr><td {swatch} width="18"></td>'
-        f'<td align="left">{html.escape(text)}</td></tr>'
-    )
-
-
-def render_graph(
-    dot: graphviz.Digraph, path: str | os.PathLike[str], format: str | None = None
-) -> Path:
-    """Write ``dot`` to exactly ``path`` (no DOT side file) and return that path.
-
-    Parameters
-    ----------
-    dot : graphviz.Digraph
-        E.g. the result of :func:`draw_graph`.
-    path : str or path-like
-        The file to write, e.g. ``"docs/graph.svg"``; its folder is created if needed.
-    format : {"svg", "png", "pdf", ...}, optional
-        Defaults to the suffix of ``path``.
-
-    Raises
-    ------
-    GraphvizNotFoundError
-        The system ``dot`` program is missing; the message says how to install it.
-    """
+def render_graph(dot: graphviz.Digraph, path: str | os.PathLike[str],
+                 format: str | None = None) -> Path:  # noqa: A002  (graphviz's name)
+    """Write ``dot`` as a picture to exactly ``path``, in the format of its suffix (or
+    ``format``), and return the path. A failure leaves no file: not half a picture, not
+    the temporary file, written with the usual mode (the umask is not touched)."""
     path = Path(path)
     fmt = format or path.suffix.lstrip(".").lower()
-    if not fmt:
-        raise ValueError(
-            f"render_graph: cannot tell the format of {str(path)!r}; give the file a suffix "
-            "(.svg, .png, .pdf) or pass format="
-        )
     if fmt not in graphviz.FORMATS:
-        raise ValueError(
-            f"render_graph: unknown format {fmt!r} for {str(path)!r}; "
-            "use e.g. 'svg', 'png' or 'pdf'"
-        )
-    path.parent.mkdir(parents=True, exist_ok=True)
+        raise ValueError(f"render_graph: unknown format {fmt!r} for {str(path)!r}; give the "
+                         "file a suffix such as .svg, .png or .pdf, or pass format=")
     try:
         data = dot.pipe(format=fmt)
     except graphviz.ExecutableNotFound as err:
-        if isinstance(err, GraphvizNotFoundError):
-            raise
-        raise GraphvizNotFoundError(_INSTALL_HINT) from err
-    # Write to a temporary file and rename, so a failure never leaves half a picture.
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+        raise GraphvizNotFoundError(["dot"]) from err
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{secrets.token_hex(8)}.tmp")  # short: any legal name fits
+    try:
+        with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), "wb") as file:
+            file.write(data)
+        os.replace(tmp, path)
+    except BaseException as err:
+        tmp.unlink(missing_ok=True)
+        if isinstance(err, OSError):
+            raise OSError(err.errno, err.strerror, str(path)) from err
+        raise
     return path
-
-
-def _tensor_draw(self: Tensor, model: Any = None, **kwargs: Any) -> graphviz.Digraph:
-    """Draw the computation graph that produced this tensor: ``draw_graph(self, model, ...)``.
-
-    See :func:`tinygrad_lab.viz.draw_graph` for the keyword arguments.
-    """
-    return draw_graph(self, model, **kwargs)
-
-
-# tensor.py must not import viz (viz sits beside the engine, not under it), so the
-# shortcut is attached here, when tinygrad_lab (which imports viz) is imported.
-Tensor.draw = _tensor_draw  # type: ignore[attr-defined]

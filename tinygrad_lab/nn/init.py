@@ -1,8 +1,9 @@
 """Parameter initialisation, with PyTorch's names, gains and fan rules.
 
-Every function fills ``tensor.data`` in place (keeping its dtype), returns the tensor,
-and draws from the framework generator (:func:`tinygrad_lab.random.get_rng`, reseeded by
-``manual_seed``) unless a ``generator`` is given.
+Every function fills the tensor in place (keeping its dtype and its array, and bumping
+its version counter, as PyTorch's in-place fills do), returns the tensor, and draws from
+the framework generator (reseeded by ``tl.manual_seed``) unless ``generator=`` gives a
+``tl.Generator`` or a NumPy ``np.random.Generator``. An ndarray is filled too.
 
 Fans follow PyTorch: for a weight of shape ``(out, in, *kernel)``,
 ``fan_in = in * prod(kernel)`` and ``fan_out = out * prod(kernel)``; so a Linear weight
@@ -16,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from ..random import get_rng
+from ..engine import mark_changed
+from ..random import Generator, get_rng
 from ..tensor import Tensor
 
 __all__ = [
@@ -35,7 +37,7 @@ __all__ = [
 
 def _array(tensor: Any, fn: str) -> np.ndarray:
     if isinstance(tensor, Tensor):
-        return tensor.data
+        return tensor._array
     if isinstance(tensor, np.ndarray):
         return tensor
     raise TypeError(f"{fn}: expected a Tensor or ndarray to fill, got {type(tensor).__name__}")
@@ -46,11 +48,12 @@ def _fill(tensor: Any, values: Any, fn: str) -> Any:
     if array.dtype.kind != "f":
         raise TypeError(f"{fn}: can only fill float tensors, got dtype {array.dtype}")
     array[...] = values
+    if isinstance(tensor, Tensor):
+        mark_changed(tensor)
     return tensor
 
 
-def _rng(generator: Any) -> np.random.Generator:
-    return get_rng(generator)
+_GeneratorLike = Generator | np.random.Generator | None
 
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
@@ -130,28 +133,28 @@ def constant_(tensor: Any, val: float) -> Any:
 
 
 def uniform_(
-    tensor: Any, a: float = 0.0, b: float = 1.0, generator: np.random.Generator | None = None
+    tensor: Any, a: float = 0.0, b: float = 1.0, generator: _GeneratorLike = None
 ) -> Any:
     """Fill with draws from U(a, b)."""
     if not a <= b:
         raise ValueError(f"uniform_: expects a <= b, got a={a}, b={b}")
     shape = _array(tensor, "uniform_").shape
-    return _fill(tensor, _rng(generator).uniform(a, b, shape), "uniform_")
+    return _fill(tensor, get_rng(generator).uniform(a, b, shape), "uniform_")
 
 
 def normal_(
     tensor: Any, mean: float = 0.0, std: float = 1.0,
-    generator: np.random.Generator | None = None,
+    generator: _GeneratorLike = None,
 ) -> Any:
     """Fill with draws from N(mean, std²)."""
     if std < 0:
         raise ValueError(f"normal_: expects std >= 0, got {std}")
     shape = _array(tensor, "normal_").shape
-    return _fill(tensor, _rng(generator).normal(mean, std, shape), "normal_")
+    return _fill(tensor, get_rng(generator).normal(mean, std, shape), "normal_")
 
 
 def xavier_uniform_(
-    tensor: Any, gain: float = 1.0, generator: np.random.Generator | None = None
+    tensor: Any, gain: float = 1.0, generator: _GeneratorLike = None
 ) -> Any:
     """Glorot uniform: U(-a, a) with ``a = gain * sqrt(6 / (fan_in + fan_out))``."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
@@ -161,7 +164,7 @@ def xavier_uniform_(
 
 
 def xavier_normal_(
-    tensor: Any, gain: float = 1.0, generator: np.random.Generator | None = None
+    tensor: Any, gain: float = 1.0, generator: _GeneratorLike = None
 ) -> Any:
     """Glorot normal: N(0, std²) with ``std = gain * sqrt(2 / (fan_in + fan_out))``."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
@@ -178,7 +181,7 @@ def _kaiming_std(tensor: Any, a: float, mode: str, nonlinearity: str) -> float |
 
 def kaiming_uniform_(
     tensor: Any, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
-    generator: np.random.Generator | None = None,
+    generator: _GeneratorLike = None,
 ) -> Any:
     """He uniform: U(-b, b) with ``b = gain * sqrt(3 / fan)``.
 
@@ -194,7 +197,7 @@ def kaiming_uniform_(
 
 def kaiming_normal_(
     tensor: Any, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
-    generator: np.random.Generator | None = None,
+    generator: _GeneratorLike = None,
 ) -> Any:
     """He normal: N(0, std²) with ``std = gain / sqrt(fan)``."""
     std = _kaiming_std(tensor, a, mode, nonlinearity)

@@ -1,4 +1,4 @@
-"""Layers: Linear, Conv1d, pools, Flatten, Dropout, Identity and the activation modules.
+"""Layers: Linear, Conv1d, pools, Embedding, Flatten, Dropout, Identity, activations.
 
 Constructor arguments, parameter shapes, default inits and reprs are PyTorch's, so a
 model written for PyTorch ports line by line and its ``state_dict`` moves unchanged.
@@ -7,10 +7,12 @@ model written for PyTorch ports line by line and its ``state_dict`` moves unchan
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
 
 import numpy as np
 
+from ..ops.elementwise import where
 from ..tensor import Tensor, get_default_dtype
 from . import functional as F
 from . import init
@@ -22,6 +24,7 @@ __all__ = [
     "AvgPool1d",
     "Conv1d",
     "Dropout",
+    "Embedding",
     "Flatten",
     "Identity",
     "LeakyReLU",
@@ -154,16 +157,10 @@ class Conv1d(Module):
                 f"Conv1d: in_channels ({self.in_channels}) and out_channels "
                 f"({self.out_channels}) must both be divisible by groups ({self.groups})"
             )
-        if isinstance(padding, str):
-            if padding not in ("valid", "same"):
-                raise ValueError(
-                    f"Conv1d: padding must be an int, 'valid' or 'same', got {padding!r}"
-                )
-            if padding == "same" and s != 1:
-                raise ValueError(f"Conv1d: padding='same' needs stride 1, got stride {s}")
-            self.padding: tuple[int] | str = padding
-        else:
-            self.padding = (_positive_int(name, "padding", padding, 0),)
+        # A padding string ('valid', 'same') is checked by the conv1d op, its one home.
+        self.padding: tuple[int] | str = (
+            padding if isinstance(padding, str) else (_positive_int(name, "padding", padding, 0),)
+        )
         self.kernel_size = (k,)
         self.stride = (s,)
         self.dilation = (d,)
@@ -270,6 +267,105 @@ class AvgPool1d(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
+class Embedding(Module):
+    """A lookup table: row ``i`` of ``weight`` is the vector of token ``i``.
+
+    ``embedding(idx)`` is ``weight[idx]`` for an integer tensor (or array) ``idx`` of any
+    shape, so the result has shape ``idx.shape + (embedding_dim,)``; the gradient of a
+    row is the sum over every position that looked it up.
+
+    Parameters
+    ----------
+    num_embeddings, embedding_dim : int
+        The number of rows (the vocabulary size) and the length of each vector.
+    padding_idx : int, optional
+        A row that starts at zero and gets no gradient (e.g. the padding token);
+        negative values count from the end, as in PyTorch.
+    dtype : float dtype, optional
+
+    Attributes
+    ----------
+    weight : Parameter, shape (num_embeddings, embedding_dim)
+        Drawn from N(0, 1), as in PyTorch.
+    """
+
+    def __init__(
+        self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__()
+        self.num_embeddings = _positive_int("Embedding", "num_embeddings", num_embeddings, 0)
+        self.embedding_dim = _positive_int("Embedding", "embedding_dim", embedding_dim, 0)
+        self.padding_idx = self._padding_row(padding_idx)
+        shape = (self.num_embeddings, self.embedding_dim)
+        self.weight = Parameter(np.empty(shape, dtype=_float_dtype("Embedding", dtype)))
+        self.reset_parameters()
+
+    def _padding_row(self, padding_idx: Any) -> int | None:
+        if padding_idx is None:
+            return None
+        n = self.num_embeddings
+        if isinstance(padding_idx, bool) or not isinstance(padding_idx, (int, np.integer)) or not (
+            -n <= padding_idx < n
+        ):
+            raise ValueError(
+                f"Embedding: padding_idx must be an int within num_embeddings ({n}), "
+                f"got {padding_idx!r}"
+            )
+        return int(padding_idx) % n
+
+    @classmethod
+    def from_pretrained(
+        cls, embeddings: Any, freeze: bool = True, padding_idx: int | None = None
+    ) -> Embedding:
+        """An Embedding whose weight is ``embeddings`` (a 2-D float Tensor, whose storage
+        is shared as in PyTorch, or an array); ``freeze`` keeps it from learning."""
+        weight = Parameter(embeddings, requires_grad=not freeze)
+        if weight.ndim != 2:
+            raise ValueError(
+                f"Embedding.from_pretrained: embeddings must be 2-D, got shape {weight.shape}"
+            )
+        layer = cls(*weight.shape, padding_idx=padding_idx, dtype=weight.dtype)
+        layer.weight = weight
+        return layer
+
+    def reset_parameters(self) -> None:
+        """Draw new values from N(0, 1); the padding row, if any, becomes zero."""
+        init.normal_(self.weight)
+        if self.padding_idx is not None:
+            self.weight._array[self.padding_idx] = 0
+
+    def forward(self, input: Any) -> Tensor:  # noqa: A002  (PyTorch's name)
+        idx = self._indices(input)
+        rows = self.weight[idx]
+        if self.padding_idx is None:
+            return rows
+        # The padding row's value is used as it is, but no gradient flows into it.
+        keep = (idx != self.padding_idx)[..., None]
+        return where(keep, rows, self.weight.detach()[idx])
+
+    def _indices(self, input: Any) -> np.ndarray:
+        idx = input._array if isinstance(input, Tensor) else np.asarray(input)
+        if idx.dtype.kind not in "iu":
+            raise RuntimeError(
+                f"Embedding: indices must be an integer tensor, got dtype {idx.dtype}; "
+                "convert with .long()"
+            )
+        if idx.size and (idx.min() < 0 or idx.max() >= self.num_embeddings):
+            bad = idx[(idx < 0) | (idx >= self.num_embeddings)].flat[0]
+            raise IndexError(
+                f"Embedding: index {bad} is out of range for {self.num_embeddings} "
+                f"embeddings (valid: 0 to {self.num_embeddings - 1})"
+            )
+        return idx
+
+    def extra_repr(self) -> str:
+        s = f"{self.num_embeddings}, {self.embedding_dim}"
+        if self.padding_idx is not None:
+            s += f", padding_idx={self.padding_idx}"
+        return s
+
+
 class Flatten(Module):
     """Flatten axes ``start_dim`` .. ``end_dim`` into one (the batch axis 0 is kept)."""
 
@@ -287,19 +383,33 @@ class Flatten(Module):
 
 class Dropout(Module):
     """Inverted dropout: in training mode zero each element with probability ``p`` and
-    scale the others by ``1 / (1 - p)``; in eval mode return the input unchanged."""
+    scale the others by ``1 / (1 - p)``; in eval mode return the input unchanged.
 
-    def __init__(self, p: float = 0.5) -> None:
+    Parameters
+    ----------
+    p : float
+        The probability of zeroing an element, in [0, 1] (NumPy scalars are fine).
+    inplace : bool
+        Write the result into the input (PyTorch's rules for in-place ops apply: not on a
+        leaf that requires grad).
+    """
+
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
-        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
+        if isinstance(p, (bool, np.bool_)) or not isinstance(p, numbers.Real) or not (
+            0.0 <= p <= 1.0
+        ):
             raise ValueError(f"Dropout: probability has to be between 0 and 1, but got {p!r}")
         self.p = float(p)
+        self.inplace = bool(inplace)
 
     def forward(self, x: Tensor) -> Tensor:
+        if self.inplace and self.training:
+            return x._inplace(F.dropout, "dropout_", self.p, True)
         return F.dropout(x, self.p, self.training)
 
     def extra_repr(self) -> str:
-        return f"p={self.p}"
+        return f"p={self.p}, inplace={self.inplace}"
 
 
 # ------------------------------------------------------------------------ activations

@@ -13,14 +13,15 @@ places in step.
 
 from __future__ import annotations
 
-import weakref
+import warnings
 from collections import OrderedDict, namedtuple
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..engine import mark_changed
+from ..tensor import RemovableHandle, Tensor, get_default_dtype, zero_grad_of
 
 _IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 _IncompatibleKeys.__doc__ = """What ``load_state_dict`` did not match: key lists, as in PyTorch."""
@@ -31,8 +32,10 @@ class Parameter(Tensor):
 
     Parameters
     ----------
-    data : array_like, optional
-        The initial value (copied, following the Tensor dtype rules). Empty if omitted.
+    data : Tensor or array_like, optional
+        The initial value. A Tensor's storage is shared, as in PyTorch (changing one
+        changes the other); anything else is copied following the Tensor dtype rules.
+        An empty tensor of the default dtype if omitted.
     requires_grad : bool, optional
         True by default.
 
@@ -47,8 +50,14 @@ class Parameter(Tensor):
 
     def __init__(self, data: Any = None, requires_grad: bool = True) -> None:
         if data is None:
-            data = np.empty(0, dtype=np.float32)
-        super().__init__(data, requires_grad=requires_grad)
+            data = np.empty(0, dtype=get_default_dtype())
+        if not isinstance(data, Tensor):
+            super().__init__(data, requires_grad=requires_grad)
+            return
+        alias = data.detach()  # the same array and version counter
+        super().__init__(np.empty(0, dtype=alias.dtype))
+        self._array, self._storage = alias._array, alias._storage
+        self.requires_grad_(requires_grad)
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
@@ -64,7 +73,7 @@ def _add_indent(text: str, spaces: int) -> str:
 def _numeric_value(value: Any) -> np.ndarray | None:
     """The array in a state_dict value, or None when it is not numeric."""
     if isinstance(value, Tensor):
-        return value.data
+        return value._array
     try:
         array = np.asarray(value)
     except Exception:  # e.g. a torch tensor that requires grad, ragged lists
@@ -72,12 +81,26 @@ def _numeric_value(value: Any) -> np.ndarray | None:
     return array if array.dtype.kind in "biuf" else None
 
 
+def _add_hook(hooks: OrderedDict, entry: tuple, prepend: bool) -> RemovableHandle:
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = entry
+    if prepend:
+        hooks.move_to_end(handle.id, last=False)
+    return handle
+
+
+def _run_forward_hook(
+    module: Module, hook: Callable, with_kwargs: bool, args: tuple, kwargs: dict, result: Any
+) -> Any:
+    return hook(module, args, kwargs, result) if with_kwargs else hook(module, args, result)
+
+
 class Module:
     """Base class of every layer and model.
 
     Subclasses call ``super().__init__()`` first, assign parameters and sub-modules as
-    attributes, and define ``forward``. Calling the module runs ``forward`` and records
-    the module's name on the ops it creates (graph pictures group ops by module).
+    attributes, and define ``forward``. Calling the module runs its forward pre-hooks,
+    ``forward`` and its forward hooks (see :meth:`register_forward_hook`).
 
     Examples
     --------
@@ -101,11 +124,9 @@ class Module:
         d["_buffers"] = OrderedDict()
         d["_non_persistent"] = set()
         d["_modules"] = OrderedDict()
-        # This module's attribute name in the first parent it was registered in: the
-        # scope ``__call__`` pushes, so an op's scope path equals a named_modules() name.
-        d["_scope_name"] = ""
-        d["_scope_owner"] = None  # weakref to the parent that gave the name
-        d["_running"] = 0  # how many calls of this module's forward are in progress
+        # hook id -> (hook, with_kwargs) and hook id -> (hook, with_kwargs, always_call)
+        d["_forward_pre_hooks"] = OrderedDict()
+        d["_forward_hooks"] = OrderedDict()
 
     # ------------------------------------------------------------- registration
 
@@ -127,32 +148,8 @@ class Module:
         if keep != "_buffers":
             buffers.pop(name, None)
             self._non_persistent.discard(name)
-        old = modules.get(name)
         if keep != "_modules":
             modules.pop(name, None)
-        if old is not None:
-            self._release_child(name, old)
-
-    def _name_child(self, name: str, child: Module) -> None:
-        """Give ``child`` its scope name the first time it is registered anywhere, so
-        that the name equals the one ``named_modules()`` (which skips repeats) reports."""
-        owner = child._scope_owner
-        if not child._scope_name or owner is None or owner() is None:
-            child.__dict__["_scope_name"] = name
-            child.__dict__["_scope_owner"] = weakref.ref(self)
-
-    def _release_child(self, name: str, child: Module) -> None:
-        """``child`` stops being this module's ``name``: if that was its scope name,
-        move it to another key it still has here, or free it for a later owner."""
-        owner = child._scope_owner
-        if child._scope_name != name or owner is None or owner() is not self:
-            return
-        for key, module in self._modules.items():
-            if module is child and key != name:
-                child.__dict__["_scope_name"] = key
-                return
-        child.__dict__["_scope_name"] = ""
-        child.__dict__["_scope_owner"] = None
 
     def __setattr__(self, name: str, value: Any) -> None:
         d = self.__dict__
@@ -164,7 +161,6 @@ class Module:
             self._registries("module")
             self._forget(name, keep="_modules")
             d["_modules"][name] = value
-            self._name_child(name, value)
         elif "_parameters" in d and name in d["_parameters"]:
             if value is not None:
                 raise TypeError(
@@ -178,10 +174,7 @@ class Module:
                     f"cannot assign {type(value).__name__} as child module '{name}' of "
                     f"{type(self).__name__} (nn.Module or None expected)"
                 )
-            old = d["_modules"][name]
             d["_modules"][name] = None
-            if old is not None:
-                self._release_child(name, old)
         elif "_buffers" in d and name in d["_buffers"]:
             value = self._as_buffer(name, value)
             d["_buffers"][name] = value
@@ -261,46 +254,129 @@ class Module:
         )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        d = self.__dict__
-        if "_running" not in d:
+        """Run the forward pre-hooks, ``forward`` and the forward hooks (PyTorch's order)."""
+        try:
+            hooked = self._forward_pre_hooks or self._forward_hooks
+        except AttributeError:
             raise AttributeError(
                 f"{type(self).__name__} was not initialised: call super().__init__() "
                 f"first in {type(self).__name__}.__init__"
-            )
-        d["_running"] += 1
-        try:
+            ) from None
+        if not hooked:  # the hot path of a training loop: one check, then forward
             return self.forward(*args, **kwargs)
-        finally:
-            d["_running"] -= 1
+        return self._call_with_hooks(args, kwargs)
 
-    def _path_below_running(self, name: str) -> str:
-        """``name`` prefixed with the names of this module and its owners up to the
-        first one whose forward is running (or up to the root)."""
-        module: Module | None = self
-        while module is not None and not module._running and module._scope_name:
-            name = f"{module._scope_name}.{name}"
-            owner = module._scope_owner
-            module = owner() if owner is not None else None
-        return name
+    def _call_with_hooks(self, args: tuple, kwargs: dict) -> Any:
+        for hook, with_kwargs in list(self._forward_pre_hooks.values()):
+            if with_kwargs:
+                changed = hook(self, args, kwargs)
+                if changed is not None:
+                    if not (isinstance(changed, tuple) and len(changed) == 2):
+                        raise RuntimeError(
+                            "forward pre-hook must return None or a tuple of (new_args, "
+                            f"new_kwargs), but got {changed!r}."
+                        )
+                    args, kwargs = changed
+            else:
+                changed = hook(self, args)
+                if changed is not None:
+                    args = changed if isinstance(changed, tuple) else (changed,)
+        hooks = list(self._forward_hooks.items())
+        result = None
+        done: set[int] = set()
+        try:
+            result = self.forward(*args, **kwargs)
+            for hook_id, (hook, with_kwargs, _) in hooks:
+                done.add(hook_id)
+                changed = _run_forward_hook(self, hook, with_kwargs, args, kwargs, result)
+                if changed is not None:
+                    result = changed
+        except Exception:
+            # Hooks registered with always_call=True run even when forward failed; their
+            # own errors are then only warned about, and the first error is raised.
+            for hook_id, (hook, with_kwargs, always_call) in hooks:
+                if always_call and hook_id not in done:
+                    try:
+                        _run_forward_hook(self, hook, with_kwargs, args, kwargs, result)
+                    except Exception as err:
+                        warnings.warn(
+                            "module forward hook with ``always_call=True`` raised an "
+                            "exception that was silenced as another error was raised in "
+                            f"forward: {err}",
+                            stacklevel=2,
+                        )
+            raise
+        return result
 
-    # ------------------------------------------------------------- copy, pickle
+    def register_forward_pre_hook(
+        self, hook: Callable[..., Any], *, prepend: bool = False, with_kwargs: bool = False
+    ) -> RemovableHandle:
+        """Call ``hook(module, args)`` before every ``forward``.
 
-    def __getstate__(self) -> dict[str, Any]:
-        # The owner is a weak reference (it cannot be pickled, and a deep copy would
-        # point back at the original parent): drop it, __setstate__ links copies anew.
-        state = self.__dict__.copy()
-        state["_scope_owner"] = None
-        state["_running"] = 0
-        return state
+        The hook may return None (inputs unchanged) or new positional arguments (a tuple;
+        a single value is wrapped into one). With ``with_kwargs=True`` it is called as
+        ``hook(module, args, kwargs)`` and may return ``(new_args, new_kwargs)``.
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        # Children are rebuilt before their parent, so a copy starts as a root (no
-        # scope name) and its parent, restored next, names it again.
-        self.__dict__["_scope_name"] = ""
-        for name, child in self._modules.items():
-            if child is not None:
-                self._name_child(name, child)
+        Parameters
+        ----------
+        hook : callable
+        prepend : bool
+            Run this hook before the ones already registered (otherwise after them).
+        with_kwargs : bool
+            Pass the keyword arguments too.
+
+        Returns
+        -------
+        RemovableHandle
+            ``handle.remove()`` takes the hook away (also usable as a ``with`` block).
+
+        Examples
+        --------
+        >>> shapes = []
+        >>> handle = model.register_forward_pre_hook(lambda m, args: shapes.append(args[0].shape))
+        >>> handle.remove()
+        """
+        return _add_hook(self._forward_pre_hooks, (hook, bool(with_kwargs)), prepend)
+
+    def register_forward_hook(
+        self,
+        hook: Callable[..., Any],
+        *,
+        prepend: bool = False,
+        with_kwargs: bool = False,
+        always_call: bool = False,
+    ) -> RemovableHandle:
+        """Call ``hook(module, args, output)`` after every ``forward``.
+
+        ``args`` are the positional arguments ``forward`` received (after the pre-hooks).
+        The hook may return None (output unchanged) or a new output, which the next hook
+        and the caller receive. With ``with_kwargs=True`` it is called as
+        ``hook(module, args, kwargs, output)``.
+
+        Parameters
+        ----------
+        hook : callable
+        prepend : bool
+            Run this hook before the ones already registered (otherwise after them).
+        with_kwargs : bool
+            Pass the keyword arguments too.
+        always_call : bool
+            Call the hook even when ``forward`` raised (``output`` is then None).
+
+        Returns
+        -------
+        RemovableHandle
+            ``handle.remove()`` takes the hook away (also usable as a ``with`` block).
+
+        Examples
+        --------
+        >>> activations = {}
+        >>> def keep(module, args, output):
+        ...     activations["fc1"] = output.detach()
+        >>> handle = model.fc1.register_forward_hook(keep)
+        """
+        entry = (hook, bool(with_kwargs), bool(always_call))
+        return _add_hook(self._forward_hooks, entry, prepend)
 
     # ---------------------------------------------------------------- traversal
 
@@ -426,12 +502,7 @@ class Module:
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradients of all parameters (``None``, or zeros in place)."""
         for param in self.parameters():
-            if param.grad is None:
-                continue
-            if set_to_none:
-                param.grad = None
-            else:
-                param.grad.data[...] = 0
+            zero_grad_of(param, set_to_none)
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
         """Set ``requires_grad`` on every parameter (e.g. False to freeze a model)."""
@@ -457,10 +528,10 @@ class Module:
         if dtype.kind != "f":
             raise TypeError(f"Module.to: expected a float dtype, got {dtype}")
         for tensor in [*self.parameters(), *self.buffers()]:
-            if tensor.data.dtype.kind == "f" and tensor.data.dtype != dtype:
-                tensor.data = tensor.data.astype(dtype)
+            if tensor.dtype.kind == "f" and tensor.dtype != dtype:
+                tensor.data = tensor._array.astype(dtype)  # bumps the version, as in PyTorch
                 if tensor.grad is not None:
-                    tensor.grad = Tensor._wrap(tensor.grad.data.astype(dtype))
+                    tensor.grad = Tensor._wrap(tensor.grad._array.astype(dtype))
         return self
 
     def double(self) -> Module:
@@ -493,7 +564,7 @@ class Module:
         ``torch_model.load_state_dict({k: torch.tensor(v) for k, v in sd.items()})``
         works for the same structure.
         """
-        return OrderedDict((k, t.data.copy()) for k, t in self._state_tensors().items())
+        return OrderedDict((k, t._array.copy()) for k, t in self._state_tensors().items())
 
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> Any:
         """Copy values from ``state_dict`` into the parameters and buffers.
@@ -564,7 +635,8 @@ class Module:
             )
         for target, array in updates:
             # In place, like PyTorch's param.copy_(value): the array keeps its identity.
-            np.copyto(target.data, array, casting="unsafe")
+            np.copyto(target._array, array, casting="unsafe")
+            mark_changed(target)  # a graph that used the old value must not backward
         return _IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------------- repr

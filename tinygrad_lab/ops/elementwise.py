@@ -18,6 +18,7 @@ from ..tensor import (
     Tensor,
     as_tensor,
     device,
+    get_default_dtype,
     inplace,
     reflected,
     register_methods,
@@ -33,9 +34,20 @@ def _pair(a: Any, b: Any) -> tuple[Tensor, Tensor]:
     return a, b
 
 
+def _torch_dtype(out: np.ndarray, *inputs: np.ndarray) -> np.ndarray:
+    """PyTorch's promotion where NumPy's differs: integers mixed with floats give the
+    float operand's dtype (int64 + float32 is float32), and integers alone that make a
+    float (``/``) give the default dtype."""
+    if out.dtype.kind != "f" or all(a.dtype.kind == "f" for a in inputs):
+        return out
+    floats = [a.dtype for a in inputs if a.dtype.kind == "f"]
+    dtype = np.result_type(*floats) if floats else get_default_dtype()
+    return out if out.dtype == dtype else out.astype(dtype)
+
+
 def _binary(op: str, fn: Any, a: Tensor, b: Tensor) -> np.ndarray:
     try:
-        return fn(a._array, b._array)
+        return _torch_dtype(fn(a._array, b._array), a._array, b._array)
     except ValueError:
         if a.ndim and b.ndim:
             raise ValueError(
@@ -52,10 +64,22 @@ def _unary(x: Any) -> Tensor:
 # ------------------------------------------------------------------------ arithmetic
 
 
+def _number(value: Any) -> bool:
+    """A Python number: an op takes it as a constant, not as a tensor input (cheaper, and
+    it needs no gradient)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def add(a: Any, b: Any, *, alpha: Any = 1) -> Tensor:
     """``a + alpha * b``."""
     if alpha != 1:
         b = mul(b, alpha)
+    if _number(b) and isinstance(a, Tensor):
+        out = _torch_dtype(a._array + b, a._array)
+        return Tensor.from_op(out, (a,), lambda g, out, a: (g,), "add")
+    if _number(a) and isinstance(b, Tensor):
+        out = _torch_dtype(a + b._array, b._array)
+        return Tensor.from_op(out, (b,), lambda g, out, b: (g,), "add")
     a, b = _pair(a, b)
     return Tensor.from_op(_binary("add", np.add, a, b), (a, b), lambda g, out, a, b: (g, g), "add")
 
@@ -64,6 +88,12 @@ def sub(a: Any, b: Any, *, alpha: Any = 1) -> Tensor:
     """``a - alpha * b``."""
     if alpha != 1:
         b = mul(b, alpha)
+    if _number(b) and isinstance(a, Tensor):
+        out = _torch_dtype(a._array - b, a._array)
+        return Tensor.from_op(out, (a,), lambda g, out, a: (g,), "sub")
+    if _number(a) and isinstance(b, Tensor):
+        out = _torch_dtype(a - b._array, b._array)
+        return Tensor.from_op(out, (b,), lambda g, out, b: (-g,), "sub")
     a, b = _pair(a, b)
     return Tensor.from_op(
         _binary("sub", np.subtract, a, b), (a, b), lambda g, out, a, b: (g, -g), "sub"
@@ -71,6 +101,12 @@ def sub(a: Any, b: Any, *, alpha: Any = 1) -> Tensor:
 
 
 def mul(a: Any, b: Any) -> Tensor:
+    if _number(b) and isinstance(a, Tensor):
+        out = _torch_dtype(a._array * b, a._array)
+        return Tensor.from_op(out, (a,), lambda g, out, a: (g * b,), "mul")
+    if _number(a) and isinstance(b, Tensor):
+        out = _torch_dtype(a * b._array, b._array)
+        return Tensor.from_op(out, (b,), lambda g, out, b: (g * a,), "mul")
     a, b = _pair(a, b)
     return Tensor.from_op(
         _binary("mul", np.multiply, a, b), (a, b), lambda g, out, a, b: (g * b, g * a), "mul"
@@ -78,8 +114,14 @@ def mul(a: Any, b: Any) -> Tensor:
 
 
 def div(a: Any, b: Any) -> Tensor:
+    if _number(b) and isinstance(a, Tensor):
+        out = _torch_dtype(a._array / b, a._array)
+        return Tensor.from_op(out, (a,), lambda g, out, a: (g / b,), "div")
+    if _number(a) and isinstance(b, Tensor):
+        # d(a/b)/db = -a/b² = -out/b
+        out = _torch_dtype(a / b._array, b._array)
+        return Tensor.from_op(out, (b,), lambda g, out, b: (-g * out / b,), "div")
     a, b = _pair(a, b)
-    # d(a/b)/db = -a/b² = -out/b
     return Tensor.from_op(
         _binary("div", np.true_divide, a, b),
         (a, b),
