@@ -4,6 +4,7 @@ and (where torch is installed) lr sequences identical to torch.optim.lr_schedule
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -70,7 +71,7 @@ def test_scheduled_lr_is_used_by_the_next_step():
         p.grad = Tensor(np.array([-1.0]))
         opt.step()
         s.step()
-    np.testing.assert_array_equal(p.data, [1.0 + 0.5 + 0.25])
+    np.testing.assert_array_equal(p.numpy(), [1.0 + 0.5 + 0.25])
 
 
 def test_custom_scheduler_subclass():
@@ -87,6 +88,26 @@ def test_custom_scheduler_subclass():
     assert [lr for (lr,) in lr_sequence(s, 5)] == [0.25, 0.5, 0.75, 1.0, 1.0, 1.0]
     with pytest.raises(NotImplementedError, match="LRScheduler does not implement get_lr"):
         sched.LRScheduler(make_optimizer(1.0))
+
+
+def test_stepping_the_scheduler_before_the_optimizer_warns_like_pytorch():
+    opt = make_optimizer(1.0)
+    s = sched.StepLR(opt, step_size=1, gamma=0.5)
+    assert s._step_count == 1  # the constructor's step
+    with pytest.warns(UserWarning, match=r"Detected call of `lr_scheduler.step\(\)` before "
+                                         r"`optimizer.step\(\)`"):
+        s.step()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        s.step()  # only the first call is checked, as in PyTorch
+    assert s._step_count == 3 and s.state_dict()["_step_count"] == 3
+
+    opt = make_optimizer(1.0)
+    s = sched.ExponentialLR(opt, gamma=0.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        opt.step()  # the right order is silent
+        s.step()
 
 
 # -------------------------------------------------------------- ReduceLROnPlateau

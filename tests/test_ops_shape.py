@@ -4,6 +4,7 @@ NumPy, gradients against finite differences, error messages, no mutation, PyTorc
 
 import numpy as np
 import pytest
+from _higher_order import check_second_order, torch_second_order
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -29,7 +30,7 @@ def check(fn, *arrays, expected=None):
     if expected is not None:
         out = fn(*tensors)
         assert out.shape == np.shape(expected)
-        np.testing.assert_array_equal(out.data, expected)
+        np.testing.assert_array_equal(out.numpy(), expected)
     assert gradcheck(fn, tensors)
 
 
@@ -68,7 +69,7 @@ def test_flatten_defaults_and_errors():
     assert x.flatten().shape == (24,)
     assert x.flatten(1).shape == (2, 12)
     assert Tensor(1.0).flatten().shape == (1,)
-    with pytest.raises(ValueError, match=r"flatten: start_axis 2 comes after end_axis 1"):
+    with pytest.raises(ValueError, match=r"flatten: start_dim 2 comes after end_dim 1"):
         x.flatten(2, 1)
 
 
@@ -121,8 +122,8 @@ def test_transpose_and_permute(data):
     axes = tuple(a - x.ndim if data.draw(st.booleans()) else a for a in perm)
     check(lambda t: t.permute(axes), x, expected=np.transpose(x, axes))
     check(lambda t: t.permute(*axes), x, expected=np.transpose(x, axes))
-    check(lambda t: S.transpose(t, axes), x, expected=np.transpose(x, axes))
-    check(lambda t: t.transpose(), x, expected=x.T)
+    check(lambda t: np.transpose(t, axes), x, expected=np.transpose(x, axes))
+    check(lambda t: np.transpose(t), x, expected=x.T)
     check(lambda t: t.T, x, expected=x.T)
 
 
@@ -138,12 +139,15 @@ def test_swapaxes(data):
 
 def test_permutation_errors():
     x = Tensor(np.zeros((2, 3, 4)))
-    with pytest.raises(ValueError, match=r"transpose: axes \(1, 2\) must list each of the 3 "
-                                         r"axes of shape \(2, 3, 4\)"):
-        S.transpose(x, (1, 2))
-    with pytest.raises(TypeError, match=r"transpose: give no axes .* use permute"):
+    with pytest.raises(ValueError, match=r"transpose: dims \(1, 2\) must list each of the 3 "
+                                         r"dims of shape \(2, 3, 4\)"):
+        np.transpose(x, (1, 2))
+    with pytest.raises(TypeError, match=r"transpose: expected two dims to swap .* \.T .*"
+                                        r"permute"):
         x.transpose(2, 0, 1)
-    with pytest.raises(ValueError, match=r"permute: axes \(0, 1, -2\) repeat an axis"):
+    with pytest.raises(TypeError, match=r"transpose: expected two dims to swap"):
+        x.transpose()
+    with pytest.raises(ValueError, match=r"permute: dims \(0, 1, -2\) repeat a dim"):
         x.permute(0, 1, -2)
     with pytest.raises(ValueError, match=r"permute: axis 3 is out of range"):
         x.permute(0, 1, 3)
@@ -174,17 +178,17 @@ def test_expand(case):
 def test_expand_gradient_sums_the_copies():
     x = leaf([[1.0], [2.0]])
     x.expand(3, 2, 4).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [[12.0], [12.0]])
+    np.testing.assert_array_equal(x.grad.numpy(), [[12.0], [12.0]])
 
 
 def test_expand_errors():
     x = Tensor(np.zeros((2, 3)))
     with pytest.raises(ValueError, match=r"expand: cannot expand shape \(2, 3\) to \(4, 3\): "
-                                         r"axis 0 has size 2, which is neither 1 nor 4"):
+                                         r"dim 0 has size 2, which is neither 1 nor 4"):
         x.expand(4, 3)
-    with pytest.raises(ValueError, match=r"expand: target shape \(3,\) has fewer axes"):
+    with pytest.raises(ValueError, match=r"expand: target shape \(3,\) has fewer dims"):
         x.expand(3)
-    with pytest.raises(ValueError, match=r"expand: size -1 at axis 0 of \(-1, 2, 3\)"):
+    with pytest.raises(ValueError, match=r"expand: size -1 at dim 0 of \(-1, 2, 3\)"):
         x.expand(-1, 2, 3)
 
 
@@ -245,7 +249,7 @@ def test_getitem_integer_arrays_with_repeats(data):
     np.add.at(expected_grad, index, 1.0)
     t = leaf(x)
     t[index].sum().backward()
-    np.testing.assert_array_equal(t.grad.data, expected_grad)
+    np.testing.assert_array_equal(t.grad.numpy(), expected_grad)
 
 
 @settings(max_examples=examples(30))
@@ -262,13 +266,13 @@ def test_getitem_boolean_mask(data):
 def test_repeated_index_gradient_adds_up():
     x = leaf([10.0, 20.0, 30.0])
     y = x[[0, 0, 1]]
-    np.testing.assert_array_equal(y.data, [10.0, 10.0, 20.0])
+    np.testing.assert_array_equal(y.numpy(), [10.0, 10.0, 20.0])
     y.sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [2.0, 1.0, 0.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 1.0, 0.0])
 
     x = leaf(np.arange(6.0).reshape(3, 2))
     x[Tensor(np.array([[2, 2], [0, 2]])), 1:].backward(np.ones((2, 2, 1)))
-    np.testing.assert_array_equal(x.grad.data, [[0, 1], [0, 0], [0, 3]])
+    np.testing.assert_array_equal(x.grad.numpy(), [[0, 1], [0, 0], [0, 3]])
 
 
 def test_getitem_mixed_and_negative_steps():
@@ -333,20 +337,21 @@ def test_stack(data):
 def test_cat_and_stack_skip_inputs_without_grad():
     a, b = leaf([1.0, 2.0]), Tensor(np.array([3.0]))
     out = S.cat([a, b])
-    grads = out._backward(np.ones(3))
+    grads = out._backward(np.ones(3), out.numpy(), a.numpy(), b.numpy())
     assert grads[1] is None
     out.backward(np.array([1.0, 2.0, 3.0]))
-    np.testing.assert_array_equal(a.grad.data, [1.0, 2.0])
+    np.testing.assert_array_equal(a.grad.numpy(), [1.0, 2.0])
     assert b.grad is None
     s = S.stack([a, [5.0, 6.0]], axis=1)
-    assert s.shape == (2, 2) and s._backward(np.ones((2, 2)))[1] is None
+    assert s.shape == (2, 2)
+    assert s._backward(np.ones((2, 2)), s.numpy(), a.numpy(), np.array([5.0, 6.0]))[1] is None
 
 
 def test_cat_and_stack_errors_name_the_mismatch():
     a, b = Tensor(np.zeros((2, 3))), Tensor(np.zeros((2, 4)))
     with pytest.raises(ValueError, match=r"cat: tensor 1 has shape \(2, 4\) but tensor 0 has "
                                          r"shape \(2, 3\); all sizes must match except "
-                                         r"along axis 0"):
+                                         r"along dim 0"):
         S.cat([a, b])
     assert S.cat([a, b], axis=1).shape == (2, 7)
     with pytest.raises(ValueError, match=r"cat: tensor 1 has shape \(3,\)"):
@@ -394,12 +399,12 @@ def readonly_seed(out):
     """A tensor whose backward hands ``out``'s closure a read-only gradient."""
     g = np.random.default_rng(0).standard_normal(out.shape)
     g.flags.writeable = False
-    return Tensor.from_op(out.data.copy(), (out,), lambda _: (g,), "readonly_seed")
+    return Tensor.from_op(out.numpy().copy(), (out,), lambda _g, _o, _x: (g,), "readonly_seed")
 
 
 @pytest.mark.parametrize("fn", [
     lambda t: t.reshape(-1),
-    lambda t: t.transpose(),
+    lambda t: t.T,
     lambda t: t.permute(2, 0, 1),
     lambda t: t.flatten(1),
     lambda t: t[:, None].squeeze(1),
@@ -407,17 +412,17 @@ def readonly_seed(out):
     lambda t: t[None].expand(3, -1, -1, -1),
     lambda t: t.pad(((1, 0), (0, 2), (1, 1)), value=2.0),
     lambda t: t[::-1, [0, 0, 2]],
-    lambda t: t[t.data > 0],
+    lambda t: t[t.numpy() > 0],
     lambda t: S.cat([t, t], axis=1),
     lambda t: S.stack([t, t], axis=-1),
     lambda t: S.swapaxes(t, 0, 2),
 ])
 def test_ops_modify_neither_inputs_nor_gradients(fn):
     x = leaf(np.random.default_rng(3).standard_normal((2, 3, 4)))
-    before = x.data.copy()
-    x.data.flags.writeable = False
+    before = x.numpy().copy()
+    x.numpy().flags.writeable = False
     readonly_seed(fn(x)).sum().backward()
-    np.testing.assert_array_equal(x.data, before)
+    np.testing.assert_array_equal(x.numpy(), before)
     assert x.grad.shape == x.shape
 
 
@@ -448,7 +453,7 @@ def test_against_torch():
          lambda u, v: torch.nn.functional.pad(u, (3, 0, 1, 2), value=0.5)),
         (lambda t, s: t[[1, 1, 0], ::2, [3, 3, 1]],
          lambda u, v: u[[1, 1, 0], ::2, [3, 3, 1]]),
-        (lambda t, s: t[t.data > 0.3], lambda u, v: u[u > 0.3]),
+        (lambda t, s: t[t.numpy() > 0.3], lambda u, v: u[u > 0.3]),
         (lambda t, s: S.cat([t, s, t], axis=1), lambda u, v: torch.cat([u, v, u], dim=1)),
         (lambda t, s: S.stack([t, t * 2], axis=-1), lambda u, v: torch.stack([u, u * 2], -1)),
     ]
@@ -457,11 +462,228 @@ def test_against_torch():
         u = torch.tensor(x, requires_grad=True)
         v = torch.tensor(y, requires_grad=True)
         a, b = ours(t, s), theirs(u, v)
-        np.testing.assert_array_equal(a.data, b.detach().numpy())
+        np.testing.assert_array_equal(a.numpy(), b.detach().numpy())
         g = rng.standard_normal(a.shape)
         a.backward(g)
         b.backward(torch.tensor(g))
-        np.testing.assert_allclose(t.grad.data, u.grad.numpy(), rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(t.grad.numpy(), u.grad.numpy(), rtol=1e-12, atol=1e-12)
         if s.grad is not None or v.grad is not None:
-            np.testing.assert_allclose(s.grad.data, v.grad.numpy(), rtol=1e-12, atol=1e-12)
+            np.testing.assert_allclose(s.grad.numpy(), v.grad.numpy(), rtol=1e-12, atol=1e-12)
 
+
+
+# ------------------------------------------------------------ PyTorch's surface
+
+
+def test_pytorch_surface_against_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((2, 3, 4))
+    m = rng.standard_normal((3, 4))
+    cases = [
+        (lambda t: t.view(4, -1), lambda u: u.view(4, -1)),
+        (lambda t: t.view((-1,)), lambda u: u.view((-1,))),
+        (lambda t: t.reshape(-1, 2, 2), lambda u: u.reshape(-1, 2, 2)),
+        (lambda t: t.view_as(Tensor(np.zeros((6, 4)))), lambda u: u.view_as(torch.zeros(6, 4))),
+        (lambda t: S.transpose(t, 0, 2), lambda u: torch.transpose(u, 0, 2)),
+        (lambda t: t.transpose(-1, 1), lambda u: u.transpose(-1, 1)),
+        (lambda t: t.swapdims(0, 1), lambda u: u.swapdims(0, 1)),
+        (lambda t: t.mT, lambda u: u.mT),
+        (lambda t: t.movedim(0, -1), lambda u: u.movedim(0, -1)),
+        (lambda t: t.movedim((0, 1), (2, 0)), lambda u: u.movedim((0, 1), (2, 0))),
+        (lambda t: t[:, :1].expand(-1, 5, -1), lambda u: u[:, :1].expand(-1, 5, -1)),
+        (lambda t: t[:1].expand_as(Tensor(x)), lambda u: u[:1].expand_as(torch.tensor(x))),
+        (lambda t: t.repeat(2, 1, 3), lambda u: u.repeat(2, 1, 3)),
+        (lambda t: t.repeat(2, 1, 1, 2), lambda u: u.repeat(2, 1, 1, 2)),
+        (lambda t: t.tile((2,)), lambda u: u.tile((2,))),
+        (lambda t: t.repeat_interleave(2, dim=1), lambda u: u.repeat_interleave(2, dim=1)),
+        (lambda t: t.repeat_interleave(Tensor([1, 0, 2]), dim=1),
+         lambda u: u.repeat_interleave(torch.tensor([1, 0, 2]), dim=1)),
+        (lambda t: t.repeat_interleave(2), lambda u: u.repeat_interleave(2)),
+        (lambda t: t.flip(0, 2), lambda u: u.flip(0, 2)),
+        (lambda t: t.flip((1,)), lambda u: u.flip((1,))),
+        (lambda t: t.roll(1, 2), lambda u: u.roll(1, 2)),
+        (lambda t: t.roll((1, -2), (0, 2)), lambda u: u.roll((1, -2), (0, 2))),
+        (lambda t: t.roll(5), lambda u: u.roll(5)),
+        (lambda t: t.tril(), lambda u: u.tril()),
+        (lambda t: t.triu(1), lambda u: u.triu(1)),
+        (lambda t: t.unflatten(2, (2, -1)), lambda u: u.unflatten(2, (2, -1))),
+        (lambda t: t.flatten(0, 1), lambda u: u.flatten(0, 1)),
+        (lambda t: t.narrow(2, 1, 2), lambda u: u.narrow(2, 1, 2)),
+        (lambda t: t.narrow(1, -2, 2), lambda u: u.narrow(1, -2, 2)),
+        (lambda t: t.select(1, -1), lambda u: u.select(1, -1)),
+        (lambda t: S.cat([t, t * 2], dim=2), lambda u: torch.cat([u, u * 2], dim=2)),
+        (lambda t: S.concat([t, t], 1), lambda u: torch.concat([u, u], 1)),
+        (lambda t: S.stack([t, t * 2], dim=1), lambda u: torch.stack([u, u * 2], dim=1)),
+        (lambda t: S.cat(t.split(3, dim=2)[::-1], 2),
+         lambda u: torch.cat(u.split(3, dim=2)[::-1], 2)),
+        (lambda t: S.cat(t.split([1, 0, 3], 2)[::-1], 2),
+         lambda u: torch.cat(u.split([1, 0, 3], 2)[::-1], 2)),
+        (lambda t: S.stack(t.chunk(2, 2), 0), lambda u: torch.stack(u.chunk(2, 2), 0)),
+        (lambda t: S.stack(t.unbind(1)[::-1], -1), lambda u: torch.stack(u.unbind(1)[::-1], -1)),
+    ]
+    for ours, theirs in cases:
+        t, u = leaf(x), torch.tensor(x, requires_grad=True)
+        a, b = ours(t), theirs(u)
+        np.testing.assert_array_equal(a.numpy(), b.detach().numpy())
+        g = rng.standard_normal(a.shape)
+        a.backward(g)
+        b.backward(torch.tensor(g))
+        np.testing.assert_allclose(t.grad.numpy(), u.grad.numpy(), rtol=1e-12, atol=1e-12)
+    for ours, theirs in [(lambda t: t.t(), lambda u: u.t()), (lambda t: t.T, lambda u: u.T),
+                         (lambda t: t.mH, lambda u: u.mH)]:
+        np.testing.assert_array_equal(ours(Tensor(m)).numpy(), theirs(torch.tensor(m)).numpy())
+    assert Tensor([1.0, 2.0]).t().shape == (2,) and Tensor(1.0).t().shape == ()
+    assert [p.shape for p in Tensor(np.zeros(5)).chunk(3)] == [(2,), (2,), (1,)]
+    assert [p.shape for p in Tensor(np.zeros(6)).chunk(4)] == [(2,), (2,), (2,)]
+
+
+def test_pytorch_surface_errors():
+    x = Tensor(np.zeros((2, 3, 4)))
+    with pytest.raises(ValueError, match=r"t\(\) expects a tensor with <= 2 dimensions"):
+        x.t()
+    with pytest.raises(ValueError, match=r"mT: the tensor needs at least 2 dims"):
+        _ = Tensor(np.zeros(3)).mT
+    with pytest.raises(TypeError, match=r"view: expected a shape, got .*float32"):
+        x.view(np.float32)
+    with pytest.raises(RuntimeError, match=r"view: cannot reshape a tensor of shape "
+                                           r"\(2, 3, 4\) \(24 elements\) into shape \(5, -1\)"):
+        x.view(5, -1)
+    with pytest.raises(ValueError, match=r"repeat: got 2 repeat sizes \(2, 2\) for a tensor "
+                                         r"with 3 dims"):
+        x.repeat(2, 2)
+    with pytest.raises(ValueError, match=r"split: sizes \[1, 1\] must be non-negative and "
+                                         r"add up to 3"):
+        x.split([1, 1], dim=1)
+    with pytest.raises(IndexError, match=r"narrow: start 2 and length 2 do not fit dim 1 of "
+                                         r"size 3"):
+        x.narrow(1, 2, 2)
+    with pytest.raises(TypeError, match=r"cat: give dim= or axis=, not both"):
+        S.cat([x, x], dim=1, axis=2)
+    with pytest.raises(IndexError, match=r"unsqueeze: axis 4 is out of range"):
+        x.unsqueeze(4)  # an IndexError, as in PyTorch, and a ValueError, as in NumPy
+
+
+def test_flip_is_a_copy_and_views_share_storage():
+    x = Tensor(np.arange(4.0))
+    f = x.flip(0)
+    f.add_(1)
+    assert x.tolist() == [0, 1, 2, 3]  # PyTorch's flip copies
+    v = x.view(2, 2)
+    v[0, 0] = 10.0  # writes through the view, and bumps the shared version counter
+    assert x.tolist() == [10, 1, 2, 3] and x._version == v._version == 1
+    row = x[1:3]
+    row.mul_(2)
+    assert x.tolist() == [10, 2, 4, 3] and x._version == 2
+    x[3].sub_(3)  # one element is a 0-d view too
+    assert x.tolist() == [10, 2, 4, 0] and x._version == 3
+
+
+def test_inplace_change_through_a_view_is_caught_by_backward():
+    w = leaf([1.0, 2.0, 3.0])
+    h = w * 1  # a non-leaf
+    y = (h * h).sum()  # mul recorded h's values
+    h.view(3)[0] = 5.0  # changes h through a view
+    with pytest.raises(RuntimeError, match=r"modified by an inplace operation"):
+        y.backward()
+
+
+def test_numpy_functions_on_tensors():
+    x = leaf(np.arange(6.0).reshape(2, 3))
+    outs = [
+        np.reshape(x, (3, 2)), np.transpose(x), np.swapaxes(x, 0, 1), np.moveaxis(x, 0, 1),
+        np.broadcast_to(x, (4, 2, 3)), np.expand_dims(x, (0, 2)), np.squeeze(x[None]),
+        np.concatenate([x, x]), np.concatenate([x, x], axis=None), np.stack([x, x], 1),
+        np.pad(x, 1, constant_values=2.0), np.flip(x), np.roll(x, 1), np.tril(x, 1),
+    ]
+    for out, expected in zip(outs, [
+        np.reshape(x.numpy(), (3, 2)), x.numpy().T, x.numpy().T, x.numpy().T,
+        np.broadcast_to(x.numpy(), (4, 2, 3)), x.numpy()[None, :, None],
+        x.numpy(), np.concatenate([x.numpy()] * 2), np.arange(12.0) % 6,
+        np.stack([x.numpy()] * 2, 1), np.pad(x.numpy(), 1, constant_values=2.0),
+        np.flip(x.numpy()), np.roll(x.numpy(), 1), np.tril(x.numpy(), 1),
+    ], strict=True):
+        assert isinstance(out, Tensor) and out.requires_grad
+        np.testing.assert_array_equal(out.numpy(), expected)
+    assert np.shape(x) == (2, 3) and np.ndim(x) == 2 and np.size(x) == 6
+
+
+# ------------------------------------------------------------- second derivatives
+
+
+@st.composite
+def second_order_case(draw):
+    """A shape op applied to a random small array (0-d and size-1 axes included)."""
+    x = draw(tst.arrays(shape=tst.shapes(min_dims=0, max_dims=3, max_side=3)))
+    nd = x.ndim
+    kind = draw(st.sampled_from([
+        "reshape", "permute", "T", "flatten", "squeeze", "unsqueeze", "expand", "pad",
+        "getitem", "getitem_int", "flip", "roll", "repeat", "cat", "stack", "split",
+        "transpose", "tril",
+    ]))
+    if kind == "reshape":
+        fn = lambda t: t.reshape(-1, 1)  # noqa: E731
+    elif kind == "permute":
+        perm = draw(st.permutations(range(nd)))
+        fn = lambda t: t.permute(*perm)  # noqa: E731
+    elif kind == "T":
+        fn = lambda t: t.T  # noqa: E731
+    elif kind == "flatten":
+        fn = lambda t: t.flatten()  # noqa: E731
+    elif kind == "squeeze":
+        fn = lambda t: t[None].squeeze()  # noqa: E731
+    elif kind == "unsqueeze":
+        dim = draw(st.integers(-nd - 1, nd))
+        fn = lambda t: t.unsqueeze(dim)  # noqa: E731
+    elif kind == "expand":
+        fn = lambda t: t[None].expand(2, *t.shape)  # noqa: E731
+    elif kind == "pad":
+        fn = lambda t: t.pad(1, value=0.5)  # noqa: E731
+    elif kind == "getitem":
+        index = draw(hnp.basic_indices(x.shape, allow_newaxis=True, allow_ellipsis=True))
+        fn = lambda t: t[index]  # noqa: E731
+    elif kind == "getitem_int" and nd:
+        index = draw(hnp.integer_array_indices(
+            x.shape, result_shape=hnp.array_shapes(min_dims=1, max_dims=2, max_side=3)))
+        fn = lambda t: t[index]  # noqa: E731
+    elif kind == "flip":
+        fn = lambda t: np.flip(t)  # noqa: E731
+    elif kind == "roll" and nd:
+        fn = lambda t: t.roll(1, 0)  # noqa: E731
+    elif kind == "repeat":
+        fn = lambda t: t.repeat(*((2,) + (1,) * t.ndim))  # noqa: E731
+    elif kind == "cat" and nd:
+        fn = lambda t: S.cat([t, t * t, t], -1)  # noqa: E731
+    elif kind == "stack":
+        fn = lambda t: S.stack([t, t * t], 0)  # noqa: E731
+    elif kind == "split" and nd:
+        fn = lambda t: S.cat(t.split(2, 0)[::-1], 0)  # noqa: E731
+    elif kind == "transpose" and nd:
+        fn = lambda t: t.transpose(0, -1)  # noqa: E731
+    elif kind == "tril" and nd >= 2:
+        fn = lambda t: t.tril(-1) + t.triu(1)  # noqa: E731
+    else:
+        fn = lambda t: t.reshape(t.shape)  # noqa: E731
+    return x, fn
+
+
+@settings(max_examples=examples(60))
+@given(case=second_order_case())
+def test_second_derivatives(case):
+    x, fn = case
+    check_second_order(fn, x, linear=True)
+
+
+def test_second_derivatives_against_torch():
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(11).standard_normal((3, 4))
+    cases = [
+        (lambda t: t[[0, 0, 2], 1:].sin(), lambda u: u[[0, 0, 2], 1:].sin()),
+        (lambda t: (t.T.reshape(2, 6) ** 3), lambda u: (u.T.reshape(2, 6) ** 3)),
+        (lambda t: S.cat([t, t[:, :1].expand(3, 2)], 1).exp(),
+         lambda u: torch.cat([u, u[:, :1].expand(3, 2)], 1).exp()),
+    ]
+    for ours, theirs in cases:
+        (g1, g2), (h1, h2) = torch_second_order(ours, theirs, [x])
+        np.testing.assert_allclose(g1[0], g2[0], rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(h1[0], h2[0], rtol=1e-10, atol=1e-12)

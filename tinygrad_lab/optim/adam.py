@@ -6,24 +6,36 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer, ParamsT, UpdateItem, _check_nonnegative
+from .optimizer import Optimizer, ParamsT, _check_nonnegative, as_constants
 
-__all__ = ["Adam", "AdamW"]
+__all__ = ["Adam", "AdamW", "adam"]
 
 
-def _lerp_(start: np.ndarray, end: np.ndarray, weight: float) -> None:
+class Lerp:
     """``start += weight * (end - start)`` in place, in PyTorch's two-sided form.
 
     ``torch.lerp`` switches to ``end - (end - start) * (1 - weight)`` for weights >= 0.5,
-    which rounds differently; following it keeps trajectories bit-close to PyTorch's.
+    which rounds differently; following it keeps trajectories close to PyTorch's.
+
+    Parameters
+    ----------
+    weight : float
+        The interpolation weight (a Python float: ``1 - weight`` is derived from it).
+    dtype : dtype
+        The dtype of the arrays it will be applied to.
     """
-    diff = end - start
-    if abs(weight) < 0.5:
-        diff *= weight
-        start += diff
-    else:
-        diff *= 1 - weight
-        np.subtract(end, diff, out=start)
+
+    def __init__(self, weight: float, dtype: np.dtype) -> None:
+        self.small = abs(weight) < 0.5
+        (self.factor,) = as_constants(dtype, weight if self.small else 1 - weight)
+
+    def __call__(self, start: np.ndarray, end: np.ndarray) -> None:
+        diff = end - start
+        diff *= self.factor
+        if self.small:
+            start += diff
+        else:
+            np.subtract(end, diff, out=start)
 
 
 class Adam(Optimizer):
@@ -65,6 +77,9 @@ class Adam(Optimizer):
     >>> opt = Adam(model.parameters(), lr=1e-2)
     """
 
+    _required_state = ("step", "exp_avg", "exp_avg_sq")
+    _optional_state = ("max_exp_avg_sq",)
+
     def __init__(
         self,
         params: ParamsT,
@@ -103,49 +118,87 @@ class Adam(Optimizer):
                 )
         _check_nonnegative(name, "weight_decay value", options["weight_decay"])
 
-    def _update_group(self, group: dict[str, Any], items: list[UpdateItem]) -> None:
-        # Python floats: a NumPy float64 option would turn float32 arithmetic into float64.
-        lr, eps = float(group["lr"]), float(group["eps"])
-        beta1, beta2 = (float(beta) for beta in group["betas"])
-        weight_decay = float(group["weight_decay"])
-        amsgrad, maximize = group["amsgrad"], group["maximize"]
-        decoupled = group["decoupled_weight_decay"]
-        for param, grad, state in items:
-            if not state:
-                state["step"] = 0
-                state["exp_avg"] = np.zeros_like(param)
-                state["exp_avg_sq"] = np.zeros_like(param)
-                if amsgrad:
-                    state["max_exp_avg_sq"] = np.zeros_like(param)
-            exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-            step = state["step"] = state["step"] + 1
-            if maximize:
-                grad = -grad
-            if weight_decay != 0:
-                if decoupled:
-                    param *= 1 - lr * weight_decay
-                else:
-                    grad = grad + weight_decay * param
+    def _update_group(
+        self,
+        params: list[np.ndarray],
+        grads: list[np.ndarray],
+        states: list[dict[str, Any]],
+        options: dict[str, Any],
+    ) -> None:
+        adam(params, grads, states, **options)
 
-            _lerp_(exp_avg, grad, 1 - beta1)
-            exp_avg_sq *= beta2
-            exp_avg_sq += (1 - beta2) * grad * grad
 
-            step_size = lr / (1 - beta1**step)
-            bias_correction2_sqrt = (1 - beta2**step) ** 0.5
+def adam(
+    params: list[np.ndarray],
+    grads: list[np.ndarray],
+    states: list[dict[str, Any]],
+    *,
+    lr: float,
+    betas: tuple[float, float],
+    eps: float,
+    weight_decay: float,
+    amsgrad: bool,
+    maximize: bool,
+    decoupled_weight_decay: bool,
+) -> None:
+    """Adam's update of parameter arrays of one dtype, in place: PyTorch's single-tensor
+    ``adam``.
 
+    ``states[i]`` is the state dict of ``params[i]`` (``step``, ``exp_avg``,
+    ``exp_avg_sq`` and, with AMSGrad, ``max_exp_avg_sq``; created here at its first step).
+    ``grads`` are only read.
+    """
+    if not params:
+        return
+    beta1, beta2 = betas
+    # Derived in Python floats, as PyTorch does, then as 0-d arrays of the parameters'
+    # dtype (see as_constants).
+    dtype = params[0].dtype
+    beta2_c, mix2, eps = as_constants(dtype, beta2, 1 - beta2, eps)  # _c: a 0-d array
+    decay = weight_decay != 0
+    if decay:
+        shrink, weight_decay = as_constants(dtype, 1 - lr * weight_decay, weight_decay)
+    lerp_ = Lerp(1 - beta1, dtype)
+    last_step = None
+    for param, grad, state in zip(params, grads, states, strict=True):
+        if not state:
+            state.update(step=0, exp_avg=np.zeros(param.shape, dtype),
+                         exp_avg_sq=np.zeros(param.shape, dtype))
             if amsgrad:
-                # max_exp_avg_sq is missing when amsgrad was switched on after the first step.
-                max_exp_avg_sq = state.setdefault("max_exp_avg_sq", np.zeros_like(param))
-                np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
-                denom = np.sqrt(max_exp_avg_sq)
+                state["max_exp_avg_sq"] = np.zeros(param.shape, dtype)
+        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+        step = state["step"] = state["step"] + 1
+        if maximize:
+            grad = -grad
+        if decay:
+            if decoupled_weight_decay:
+                param *= shrink
             else:
-                denom = np.sqrt(exp_avg_sq)
-            denom /= bias_correction2_sqrt
-            denom += eps
-            update = step_size * exp_avg  # PyTorch's addcdiv order: (value * t1) / t2
-            update /= denom
-            param -= update
+                grad = grad + weight_decay * param
+
+        lerp_(exp_avg, grad)
+        exp_avg_sq *= beta2_c
+        exp_avg_sq += mix2 * grad * grad
+
+        if step != last_step:  # usually the same for every parameter
+            last_step = step
+            step_size, bias_correction2_sqrt = as_constants(
+                dtype, lr / (1 - beta1**step), (1 - beta2**step) ** 0.5
+            )
+        if amsgrad:
+            # max_exp_avg_sq is missing when amsgrad was switched on after the first step.
+            max_exp_avg_sq = state.get("max_exp_avg_sq")
+            if max_exp_avg_sq is None:
+                max_exp_avg_sq = state["max_exp_avg_sq"] = np.zeros(param.shape, dtype)
+            np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+            denom = np.sqrt(max_exp_avg_sq)
+        else:
+            denom = np.sqrt(exp_avg_sq)
+        denom /= bias_correction2_sqrt
+        denom += eps
+        update = step_size * exp_avg  # PyTorch's addcdiv order: (value * t1) / t2
+        update /= denom
+        param -= update
 
 
 class AdamW(Adam):

@@ -19,6 +19,7 @@ from __future__ import annotations
 import copy
 import math
 import numbers
+import warnings
 from collections import Counter
 from collections.abc import Iterable
 from typing import Any, SupportsFloat
@@ -61,6 +62,9 @@ class LRScheduler:
 
     Notes
     -----
+    As in PyTorch, the first ``step()`` after construction warns (UserWarning) when the
+    optimizer has not stepped yet: ``scheduler.step()`` belongs after ``optimizer.step()``.
+
     Subclasses implement :meth:`get_lr`, which returns the new lr of every group given
     ``self.last_epoch`` (already advanced) and the groups' current ``lr``.
     """
@@ -82,6 +86,8 @@ class LRScheduler:
                     )
         self.base_lrs: list[float] = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
+        # Calls of step() so far (the constructor's included), as in PyTorch: the first
+        # call made by the user (count 1) checks that optimizer.step() came before it.
         self._step_count = 0
         # The constructor takes one step (to epoch 0); schedules that multiply the lr
         # must not apply their factor then, which `_is_initial` tells them.
@@ -106,6 +112,14 @@ class LRScheduler:
             raise ValueError(
                 f"{type(self).__name__}.step: the optimizer has {len(groups)} parameter "
                 f"groups, but the scheduler was created for {len(self.base_lrs)}"
+            )
+        if self._step_count == 1 and not getattr(self.optimizer, "_opt_called", True):
+            warnings.warn(
+                "Detected call of `lr_scheduler.step()` before `optimizer.step()`: call "
+                "`optimizer.step()` first, then `lr_scheduler.step()`; the other order "
+                "skips the first value of the learning rate schedule.",
+                UserWarning,
+                stacklevel=2,
             )
         self._step_count += 1
         self.last_epoch += 1

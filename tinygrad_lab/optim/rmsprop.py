@@ -6,10 +6,10 @@ from typing import Any
 
 import numpy as np
 
-from .adam import _lerp_
-from .optimizer import Optimizer, ParamsT, UpdateItem, _check_nonnegative
+from .adam import Lerp
+from .optimizer import Optimizer, ParamsT, _check_nonnegative, as_constants
 
-__all__ = ["RMSprop"]
+__all__ = ["RMSprop", "rmsprop"]
 
 
 class RMSprop(Optimizer):
@@ -50,6 +50,9 @@ class RMSprop(Optimizer):
         Maximize the objective instead of minimizing it.
     """
 
+    _required_state = ("step", "square_avg")
+    _optional_state = ("momentum_buffer", "grad_avg")
+
     def __init__(
         self,
         params: ParamsT,
@@ -80,44 +83,87 @@ class RMSprop(Optimizer):
         _check_nonnegative("RMSprop", "weight_decay value", options["weight_decay"])
         _check_nonnegative("RMSprop", "alpha value", options["alpha"])
 
-    def _update_group(self, group: dict[str, Any], items: list[UpdateItem]) -> None:
-        # Python floats: a NumPy float64 option would turn float32 arithmetic into float64.
-        lr, alpha, eps = float(group["lr"]), float(group["alpha"]), float(group["eps"])
-        momentum, weight_decay = float(group["momentum"]), float(group["weight_decay"])
-        centered, maximize = group["centered"], group["maximize"]
-        for param, grad, state in items:
-            if not state:
-                state["step"] = 0
-                state["square_avg"] = np.zeros_like(param)
-                if momentum > 0:
-                    state["momentum_buffer"] = np.zeros_like(param)
-                if centered:
-                    state["grad_avg"] = np.zeros_like(param)
-            square_avg = state["square_avg"]
+    def _update_group(
+        self,
+        params: list[np.ndarray],
+        grads: list[np.ndarray],
+        states: list[dict[str, Any]],
+        options: dict[str, Any],
+    ) -> None:
+        rmsprop(params, grads, states, **options)
 
-            if maximize:
-                grad = -grad
-            state["step"] += 1
-            if weight_decay != 0:
-                grad = grad + weight_decay * param
 
-            square_avg *= alpha
-            square_avg += (1 - alpha) * grad * grad
+def _buffer(state: dict[str, Any], key: str, param: np.ndarray) -> np.ndarray:
+    """``state[key]``, created as zeros when missing (an option switched on later)."""
+    buf = state.get(key)
+    if buf is None:
+        buf = state[key] = np.zeros(param.shape, param.dtype)
+    return buf
+
+
+def rmsprop(
+    params: list[np.ndarray],
+    grads: list[np.ndarray],
+    states: list[dict[str, Any]],
+    *,
+    lr: float,
+    momentum: float,
+    alpha: float,
+    eps: float,
+    centered: bool,
+    weight_decay: float,
+    maximize: bool,
+) -> None:
+    """RMSprop's update of parameter arrays of one dtype, in place: PyTorch's
+    single-tensor ``rmsprop``.
+
+    ``states[i]`` is the state dict of ``params[i]`` (``step``, ``square_avg`` and, as the
+    options ask, ``momentum_buffer`` and ``grad_avg``; created here at its first step).
+    ``grads`` are only read.
+    """
+    if not params:
+        return
+    dtype = params[0].dtype
+    use_momentum, decay = momentum > 0, weight_decay != 0
+    # The options as 0-d arrays of the parameters' dtype (see as_constants), those used.
+    lr, alpha_c, mix, eps = as_constants(dtype, lr, alpha, 1 - alpha, eps)  # _c: 0-d array
+    if use_momentum:
+        (momentum,) = as_constants(dtype, momentum)
+    if decay:
+        (weight_decay,) = as_constants(dtype, weight_decay)
+    lerp_ = Lerp(1 - alpha, dtype)
+    for param, grad, state in zip(params, grads, states, strict=True):
+        if not state:
+            state.update(step=0, square_avg=np.zeros(param.shape, dtype))
+            if use_momentum:
+                state["momentum_buffer"] = np.zeros(param.shape, dtype)
             if centered:
-                grad_avg = state.setdefault("grad_avg", np.zeros_like(param))
-                _lerp_(grad_avg, grad, 1 - alpha)
-                avg = square_avg - grad_avg * grad_avg
-                np.sqrt(avg, out=avg)
-            else:
-                avg = np.sqrt(square_avg)
-            avg += eps
+                state["grad_avg"] = np.zeros(param.shape, dtype)
+        square_avg = state["square_avg"]
 
-            if momentum > 0:
-                buf = state.setdefault("momentum_buffer", np.zeros_like(param))
-                buf *= momentum
-                buf += grad / avg
-                param -= lr * buf
-            else:
-                update = lr * grad  # PyTorch's addcdiv order: (value * t1) / t2
-                update /= avg
-                param -= update
+        if maximize:
+            grad = -grad
+        state["step"] += 1
+        if decay:
+            grad = grad + weight_decay * param
+
+        square_avg *= alpha_c
+        square_avg += mix * grad * grad
+        if centered:
+            grad_avg = _buffer(state, "grad_avg", param)
+            lerp_(grad_avg, grad)
+            avg = square_avg - grad_avg * grad_avg
+            np.sqrt(avg, out=avg)
+        else:
+            avg = np.sqrt(square_avg)
+        avg += eps
+
+        if use_momentum:
+            buf = _buffer(state, "momentum_buffer", param)
+            buf *= momentum
+            buf += grad / avg
+            param -= lr * buf
+        else:
+            update = lr * grad  # PyTorch's addcdiv order: (value * t1) / t2
+            update /= avg
+            param -= update

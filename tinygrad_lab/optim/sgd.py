@@ -6,9 +6,9 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer, ParamsT, UpdateItem, _check_nonnegative
+from .optimizer import Optimizer, ParamsT, _check_nonnegative, as_constants
 
-__all__ = ["SGD"]
+__all__ = ["SGD", "sgd"]
 
 
 class SGD(Optimizer):
@@ -53,6 +53,9 @@ class SGD(Optimizer):
     >>> opt.zero_grad(); loss_fn(model(x), y).backward(); opt.step()
     """
 
+    _required_state = ()
+    _optional_state = ("momentum_buffer",)
+
     def __init__(
         self,
         params: ParamsT,
@@ -84,23 +87,57 @@ class SGD(Optimizer):
                 f"momentum={options['momentum']}, dampening={options['dampening']}"
             )
 
-    def _update_group(self, group: dict[str, Any], items: list[UpdateItem]) -> None:
-        # Python floats: a NumPy float64 option would turn float32 arithmetic into float64.
-        lr, momentum = float(group["lr"]), float(group["momentum"])
-        dampening, weight_decay = float(group["dampening"]), float(group["weight_decay"])
-        nesterov, maximize = group["nesterov"], group["maximize"]
-        for param, grad, state in items:
-            if maximize:
-                grad = -grad
-            if weight_decay != 0:
-                grad = grad + weight_decay * param
-            if momentum != 0:
-                buf = state.get("momentum_buffer")
-                if buf is None:
-                    # A copy: grad may be p.grad's own array, which the buffer must not share.
-                    buf = state["momentum_buffer"] = np.array(grad, dtype=param.dtype)
-                else:
-                    buf *= momentum
-                    buf += (1 - dampening) * grad
-                grad = grad + momentum * buf if nesterov else buf
-            param -= lr * grad
+    def _update_group(
+        self,
+        params: list[np.ndarray],
+        grads: list[np.ndarray],
+        states: list[dict[str, Any]],
+        options: dict[str, Any],
+    ) -> None:
+        sgd(params, grads, states, **options)
+
+
+def sgd(
+    params: list[np.ndarray],
+    grads: list[np.ndarray],
+    states: list[dict[str, Any]],
+    *,
+    lr: float,
+    momentum: float,
+    dampening: float,
+    weight_decay: float,
+    nesterov: bool,
+    maximize: bool,
+) -> None:
+    """SGD's update of parameter arrays of one dtype, in place: PyTorch's single-tensor
+    ``sgd``.
+
+    ``states[i]`` is the state dict of ``params[i]`` (its ``"momentum_buffer"``, created
+    here at the first step with momentum). ``grads`` are only read.
+    """
+    if not params:
+        return
+    use_momentum, decay, damped = momentum != 0, weight_decay != 0, dampening != 0
+    # The options as 0-d arrays of the parameters' dtype (see as_constants), those used.
+    dtype = params[0].dtype
+    (lr,) = as_constants(dtype, lr)
+    if use_momentum:
+        momentum, kept = as_constants(dtype, momentum, 1 - dampening)
+    if decay:
+        (weight_decay,) = as_constants(dtype, weight_decay)
+    for param, grad, state in zip(params, grads, states, strict=True):
+        if maximize:
+            grad = -grad
+        if decay:
+            grad = grad + weight_decay * param
+        if use_momentum:
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                # A copy: grad may be p.grad's own array, which the buffer must not share.
+                buf = state["momentum_buffer"] = grad.copy()
+            else:
+                buf *= momentum
+                # (1 - 0) * grad is grad exactly: skip the multiplication.
+                buf += kept * grad if damped else grad
+            grad = grad + momentum * buf if nesterov else buf
+        param -= lr * grad
