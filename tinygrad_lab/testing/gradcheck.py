@@ -215,7 +215,9 @@ def gradgradcheck(
     differences of that gradient.
 
     Catches an op whose first derivative is right but whose backward is not correctly
-    differentiable (e.g. a formula that captured a forward value as a constant).
+    differentiable (e.g. a formula that captured a forward value as a constant), also
+    with respect to ``v`` (e.g. a formula that detached its incoming gradient). Input
+    index ``len(inputs)`` in a report means ``v``.
 
     Parameters
     ----------
@@ -247,13 +249,19 @@ def gradgradcheck(
             f"gradgradcheck: grad_outputs has shape {v.shape}, the output {out.shape}"
         )
 
+    # Like PyTorch's, the check also differentiates with respect to v: a backward that
+    # is not differentiable in its incoming gradient (e.g. one that detaches it) fails.
+    cotangent = Tensor(v, requires_grad=True)
+    everything = [*tensors, cotangent]
+    wrt_index = [*checked, len(tensors)]
+
     def first_gradients(xs: Sequence[Tensor]) -> list[Any]:
         wrt = [xs[i] for i in checked]
-        grads = grad(_call(fn, xs), wrt, grad_outputs=v, create_graph=True,
+        grads = grad(_call(fn, xs[:-1]), wrt, grad_outputs=xs[-1], create_graph=True,
                      allow_unused=True)
         return [np.zeros(w.shape) if g is None else g for g, w in zip(grads, wrt, strict=True)]
 
-    _check(first_gradients, tensors, checked, eps, atol, rtol, fast_mode, seed,
+    _check(first_gradients, everything, wrt_index, eps, atol, rtol, fast_mode, seed,
            "gradgradcheck")
     return True
 
