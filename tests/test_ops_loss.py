@@ -1,9 +1,9 @@
-"""Losses: forward against straightforward NumPy references written here, gradients
-(input, and target where it is a float tensor) against finite differences for every
-reduction and weighting, PyTorch agreement in float64 where torch is installed, stability
-at |x| = 1000 with warnings as errors, and the error messages."""
+"""Losses: forward against straightforward NumPy references written here, first and
+second derivatives (input, and target where it is a float tensor) against finite
+differences for every reduction and weighting, PyTorch agreement in float64 (values,
+first and second derivatives) where torch is installed, stability at |x| = 1000 with
+warnings as errors, PyTorch's deprecated arguments, and the error messages."""
 
-import contextlib
 import warnings
 
 import numpy as np
@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tinygrad_lab import Tensor
+from tinygrad_lab.autograd import grad
 from tinygrad_lab.ops import loss as loss_module
 from tinygrad_lab.ops.loss import (
     binary_cross_entropy,
@@ -21,7 +22,7 @@ from tinygrad_lab.ops.loss import (
     mse_loss,
     nll_loss,
 )
-from tinygrad_lab.testing import gradcheck
+from tinygrad_lab.testing import gradcheck, gradgradcheck
 from tinygrad_lab.testing import strategies as tst
 
 REDUCTIONS = ["mean", "sum", "none"]
@@ -148,9 +149,10 @@ def classification(draw):
 @given(data=pair())
 def test_mse_loss_values_and_gradients(reduction, data):
     x, t = data
-    out = mse_loss(Tensor(x), t, reduction)
-    np.testing.assert_allclose(out.data, reduce((x - t) ** 2, reduction), rtol=1e-12)
-    assert gradcheck(lambda a, b: mse_loss(a, b, reduction), [leaf(x), leaf(t)])
+    out = mse_loss(Tensor(x), t, reduction=reduction)
+    np.testing.assert_allclose(out.numpy(), reduce((x - t) ** 2, reduction), rtol=1e-12)
+    fn = lambda a, b: mse_loss(a, b, reduction=reduction)  # noqa: E731
+    assert gradcheck(fn, [leaf(x), leaf(t)]) and gradgradcheck(fn, [leaf(x), leaf(t)])
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
@@ -159,15 +161,16 @@ def test_mse_loss_values_and_gradients(reduction, data):
 def test_l1_loss_values_and_gradients(reduction, data, offset):
     t, _ = data
     x = t + offset * np.sign(np.cos(np.arange(t.size))).reshape(t.shape)  # away from the kink
-    out = l1_loss(Tensor(x), Tensor(t), reduction)
-    np.testing.assert_allclose(out.data, reduce(np.abs(x - t), reduction), rtol=1e-12)
-    assert gradcheck(lambda a, b: l1_loss(a, b, reduction), [leaf(x), leaf(t)])
+    out = l1_loss(Tensor(x), Tensor(t), reduction=reduction)
+    np.testing.assert_allclose(out.numpy(), reduce(np.abs(x - t), reduction), rtol=1e-12)
+    fn = lambda a, b: l1_loss(a, b, reduction=reduction)  # noqa: E731
+    assert gradcheck(fn, [leaf(x), leaf(t)]) and gradgradcheck(fn, [leaf(x), leaf(t)])
 
 
 def test_l1_loss_gradient_is_zero_where_input_equals_target():
     x = leaf([1.0, 2.0, 3.0])
-    l1_loss(x, [1.0, 0.0, 5.0], "sum").backward()
-    np.testing.assert_array_equal(x.grad.data, [0.0, 1.0, -1.0])
+    l1_loss(x, [1.0, 0.0, 5.0], reduction="sum").backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 1.0, -1.0])
 
 
 # ---------------------------------------------------------- binary cross-entropy
@@ -181,9 +184,10 @@ def test_binary_cross_entropy_values_and_gradients(reduction, weighted, shape, d
     p = data.draw(probabilities(shape))
     t = data.draw(probabilities(shape))
     w = data.draw(probabilities(shape[-1:])) * 2 if weighted else None
-    out = binary_cross_entropy(Tensor(p), t, w, reduction)
-    np.testing.assert_allclose(out.data, reduce(ref_bce(p, t, w), reduction), rtol=1e-12)
-    assert gradcheck(lambda a, b: binary_cross_entropy(a, b, w, reduction), [leaf(p), leaf(t)])
+    out = binary_cross_entropy(Tensor(p), t, w, reduction=reduction)
+    np.testing.assert_allclose(out.numpy(), reduce(ref_bce(p, t, w), reduction), rtol=1e-12)
+    fn = lambda a, b: binary_cross_entropy(a, b, w, reduction=reduction)  # noqa: E731
+    assert gradcheck(fn, [leaf(p), leaf(t)]) and gradgradcheck(fn, [leaf(p), leaf(t)])
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
@@ -196,20 +200,21 @@ def test_bce_with_logits_values_and_gradients(reduction, weighted, with_pos_weig
     t = data.draw(probabilities(shape))
     w = data.draw(probabilities(shape)) * 2 if weighted else None
     pw = data.draw(probabilities(shape[-1:])) * 4 if with_pos_weight else None
-    out = binary_cross_entropy_with_logits(Tensor(z), t, w, reduction, pw)
+    out = binary_cross_entropy_with_logits(Tensor(z), t, w, reduction=reduction, pos_weight=pw)
     ref = reduce(ref_bce_logits(z, t, w, pw), reduction)
-    np.testing.assert_allclose(out.data, ref, rtol=1e-10, atol=1e-12)
-    assert gradcheck(lambda a, b: binary_cross_entropy_with_logits(a, b, w, reduction, pw),
-                     [leaf(z), leaf(t)])
+    np.testing.assert_allclose(out.numpy(), ref, rtol=1e-10, atol=1e-12)
+    fn = lambda a, b: binary_cross_entropy_with_logits(  # noqa: E731
+        a, b, w, reduction=reduction, pos_weight=pw)
+    assert gradcheck(fn, [leaf(z), leaf(t)]) and gradgradcheck(fn, [leaf(z), leaf(t)])
 
 
 def test_binary_cross_entropy_clamps_the_log_at_minus_100():
     p = leaf([0.0, 1.0, 0.0, 1.0])
     out = binary_cross_entropy(p, [0.0, 1.0, 1.0, 0.0], reduction="none")
-    np.testing.assert_array_equal(out.data, [0.0, 0.0, 100.0, 100.0])
+    np.testing.assert_array_equal(out.numpy(), [0.0, 0.0, 100.0, 100.0])
     out.backward(np.ones(4))
-    assert np.isfinite(p.grad.data).all()
-    np.testing.assert_allclose(p.grad.data[2:], [-1e12, 1e12])  # PyTorch's 1e-12 floor
+    assert np.isfinite(p.grad.numpy()).all()
+    np.testing.assert_allclose(p.grad.numpy()[2:], [-1e12, 1e12])  # PyTorch's 1e-12 floor
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -221,11 +226,12 @@ def test_bce_with_logits_is_stable_at_1000(dtype):
         warnings.simplefilter("error")
         out = binary_cross_entropy_with_logits(z, t, reduction="none")
         out.backward(np.ones(5, dtype=dtype))
-        weighted = binary_cross_entropy_with_logits(Tensor(z.data), t, None, "none", pw)
+        weighted = binary_cross_entropy_with_logits(Tensor(z.numpy()), t, None,
+                                                    reduction="none", pos_weight=pw)
     assert out.dtype == dtype and z.grad.dtype == dtype
-    np.testing.assert_allclose(out.data, [1000.0, 1000.0, 0.0, 0.0, np.log(2)], rtol=1e-6)
-    np.testing.assert_allclose(z.grad.data, [1.0, -1.0, 0.0, 0.0, -0.5], rtol=1e-6)
-    np.testing.assert_allclose(weighted.data, [1000.0, 2000.0, 0.0, 0.0, 2 * np.log(2)],
+    np.testing.assert_allclose(out.numpy(), [1000.0, 1000.0, 0.0, 0.0, np.log(2)], rtol=1e-6)
+    np.testing.assert_allclose(z.grad.numpy(), [1.0, -1.0, 0.0, 0.0, -0.5], rtol=1e-6)
+    np.testing.assert_allclose(weighted.numpy(), [1000.0, 2000.0, 0.0, 0.0, 2 * np.log(2)],
                                rtol=1e-6)
 
 
@@ -233,7 +239,7 @@ def test_bce_with_logits_keeps_precision_for_tiny_probabilities():
     # d/dz = σ(z) - t = σ(-30) ≈ 9.36e-14 for t = 0: no cancellation against 1.
     z = leaf([-30.0])
     binary_cross_entropy_with_logits(z, [0.0], reduction="sum").backward()
-    np.testing.assert_allclose(z.grad.data, [sigmoid(-30.0)], rtol=1e-12)
+    np.testing.assert_allclose(z.grad.numpy(), [sigmoid(-30.0)], rtol=1e-12)
 
 
 # ----------------------------------------------------------- classification losses
@@ -245,10 +251,11 @@ def test_bce_with_logits_keeps_precision_for_tiny_probabilities():
 def test_nll_loss_values_and_gradients(reduction, case):
     z, labels, w = case
     logp = ref_log_softmax(z, 0 if z.ndim == 1 else 1)
-    out = nll_loss(Tensor(logp), labels, w, reduction)
-    np.testing.assert_allclose(out.data, ref_nll(logp, labels, w, reduction), rtol=1e-12)
-    if np.isfinite(out.data).all():
-        assert gradcheck(lambda a: nll_loss(a, labels, w, reduction), [leaf(logp)])
+    out = nll_loss(Tensor(logp), labels, w, reduction=reduction)
+    np.testing.assert_allclose(out.numpy(), ref_nll(logp, labels, w, reduction), rtol=1e-12)
+    if np.isfinite(out.numpy()).all():
+        fn = lambda a: nll_loss(a, labels, w, reduction=reduction)  # noqa: E731
+        assert gradcheck(fn, [leaf(logp)]) and gradgradcheck(fn, [leaf(logp)])
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
@@ -257,12 +264,13 @@ def test_nll_loss_values_and_gradients(reduction, case):
 @given(case=classification())
 def test_cross_entropy_values_and_gradients(reduction, eps, case):
     z, labels, w = case
-    out = cross_entropy(Tensor(z), labels, w, reduction, label_smoothing=eps)
+    out = cross_entropy(Tensor(z), labels, w, reduction=reduction, label_smoothing=eps)
     ref = ref_cross_entropy(z, labels, w, reduction, eps=eps)
-    np.testing.assert_allclose(out.data, ref, rtol=1e-10, atol=1e-12)
-    if np.isfinite(out.data).all():
-        assert gradcheck(lambda a: cross_entropy(a, Tensor(labels), w, reduction,
-                                                 label_smoothing=eps), [leaf(z)])
+    np.testing.assert_allclose(out.numpy(), ref, rtol=1e-10, atol=1e-12)
+    if np.isfinite(out.numpy()).all():
+        fn = lambda a: cross_entropy(a, Tensor(labels), w, reduction=reduction,  # noqa: E731
+                                     label_smoothing=eps)
+        assert gradcheck(fn, [leaf(z)]) and gradgradcheck(fn, [leaf(z)])
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
@@ -277,14 +285,15 @@ def test_cross_entropy_with_class_probabilities(reduction, eps, weighted, case):
     p = rng.dirichlet(np.ones(z.shape[axis]), size=z.size // z.shape[axis])  # (M, C)
     p = np.moveaxis(p.reshape(np.moveaxis(z, axis, -1).shape), -1, axis)
     w = np.linspace(0.5, 2.0, z.shape[axis]) if weighted else None
-    out = cross_entropy(Tensor(z), Tensor(p), w, reduction, label_smoothing=eps)
+    out = cross_entropy(Tensor(z), Tensor(p), w, reduction=reduction, label_smoothing=eps)
     ps = p * (1 - eps) + eps / z.shape[axis]
     shape = [1] * z.ndim
     shape[axis] = -1
     per = -(ps * ref_log_softmax(z, axis) * (1 if w is None else w.reshape(shape))).sum(axis)
-    np.testing.assert_allclose(out.data, reduce(per, reduction), rtol=1e-10, atol=1e-12)
-    assert gradcheck(lambda a, b: cross_entropy(a, b, w, reduction, label_smoothing=eps),
-                     [leaf(z), leaf(p)])
+    np.testing.assert_allclose(out.numpy(), reduce(per, reduction), rtol=1e-10, atol=1e-12)
+    fn = lambda a, b: cross_entropy(a, b, w, reduction=reduction,  # noqa: E731
+                                    label_smoothing=eps)
+    assert gradcheck(fn, [leaf(z), leaf(p)]) and gradgradcheck(fn, [leaf(z), leaf(p)])
 
 
 @st.composite
@@ -301,20 +310,12 @@ def counted_labels(draw):
     return z, labels, ignore_index
 
 
-@contextlib.contextmanager
-def general_path_only():
-    """A context in which cross_entropy always takes its general (masked) path."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(loss_module, "_all_counted", lambda *args: False)
-        yield
-
-
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @settings(max_examples=20)
 @given(case=counted_labels(), seed=st.integers(0, 2**32 - 1))
-def test_cross_entropy_fast_path_matches_the_general_path(reduction, case, seed):
+def test_labels_that_all_count_skip_the_masks_with_the_same_result(reduction, case, seed):
     z, labels, ignore_index = case
-    assert loss_module._all_counted(labels, z.shape[1], ignore_index)
+    assert loss_module._all_count(labels, z.shape[1], ignore_index)
     g = np.random.default_rng(seed).uniform(-2, 2, labels.shape if reduction == "none" else ())
     g = g.astype(z.dtype)
     g_before = g.copy()
@@ -323,44 +324,43 @@ def test_cross_entropy_fast_path_matches_the_general_path(reduction, case, seed)
         x = Tensor(z, requires_grad=True)
         out = cross_entropy(x, labels, reduction=reduction, ignore_index=ignore_index)
         out.backward(g)
-        return out, x.grad.data
+        return out.numpy(), x.grad.numpy()
 
-    out, grad = run()
-    with general_path_only():
+    out, grad_ = run()
+    with pytest.MonkeyPatch.context() as mp:  # the general path, with masks
+        mp.setattr(loss_module, "_all_count", lambda *args: False)
         ref_out, ref_grad = run()
     np.testing.assert_array_equal(g, g_before)  # the upstream gradient is left alone
-    assert out.dtype == grad.dtype == z.dtype and out.shape == ref_out.shape
-    np.testing.assert_array_equal(out.data, ref_out.data)  # the same sums in the same order
-    # The gradient at the label is (p - 1) * g here, p * g - g there: equal up to rounding.
-    tol = 4 * np.finfo(z.dtype).eps
-    np.testing.assert_allclose(grad, ref_grad, rtol=tol, atol=tol * float(np.abs(g).max()))
+    assert out.dtype == grad_.dtype == z.dtype and out.shape == ref_out.shape
+    np.testing.assert_array_equal(out, ref_out)
+    np.testing.assert_array_equal(grad_, ref_grad)
     if z.dtype == np.float64:
-        assert gradcheck(lambda a: cross_entropy(a, labels, reduction=reduction,
-                                                 ignore_index=ignore_index), [leaf(z)])
+        fn = lambda a: cross_entropy(a, labels, reduction=reduction,  # noqa: E731
+                                     ignore_index=ignore_index)
+        assert gradcheck(fn, [leaf(z)]) and gradgradcheck(fn, [leaf(z)])
 
 
-def test_cross_entropy_takes_the_fast_path_only_when_every_label_counts(monkeypatch):
-    calls = []
-    general = loss_module._class_indices
-    monkeypatch.setattr(loss_module, "_class_indices",
-                        lambda *args: calls.append(args) or general(*args))
+def test_masks_are_built_only_when_some_label_does_not_count(monkeypatch):
+    seen = []
+    all_count = loss_module._all_count
+    monkeypatch.setattr(loss_module, "_all_count",
+                        lambda *args: seen.append(all_count(*args)) or seen[-1])
     z = np.array([[1.0, 2.0, 3.0], [1.0, 0.0, -1.0], [0.5, 0.5, 0.0]])
     cross_entropy(Tensor(z), np.array([0, 2, 2]))
     cross_entropy(Tensor(z), np.array([0, 2, 2]), ignore_index=1)  # no label is 1
-    assert calls == []
-    # Not the fast path: an ignored label (in or out of the class range), weights,
-    # smoothing, a spatial or unbatched input, an empty batch.
-    ref = ref_cross_entropy(z, np.array([1, 2, 1]), None, "mean", ignore_index=1)
-    np.testing.assert_allclose(
-        cross_entropy(Tensor(z), np.array([1, 2, 1]), ignore_index=1).data, ref, rtol=1e-12)
-    cross_entropy(Tensor(z), np.array([0, -100, 2]))
     cross_entropy(Tensor(z), np.array([0, 2, 2]), weight=np.ones(3))
     cross_entropy(Tensor(z), np.array([0, 2, 2]), label_smoothing=0.1)
     cross_entropy(Tensor(z[..., None]), np.array([[0], [2], [2]]))
     cross_entropy(Tensor(z[0]), np.int64(2))
+    assert seen == [True] * 6
+    # Masks: an ignored label (in or out of the class range), an empty batch.
+    ref = ref_cross_entropy(z, np.array([1, 2, 1]), None, "mean", ignore_index=1)
+    np.testing.assert_allclose(
+        cross_entropy(Tensor(z), np.array([1, 2, 1]), ignore_index=1).numpy(), ref, rtol=1e-12)
+    cross_entropy(Tensor(z), np.array([0, -100, 2]))
     assert np.isnan(cross_entropy(Tensor(np.zeros((0, 3))), np.zeros(0, dtype=np.int64)).item())
-    assert len(calls) == 7
-    # Labels out of range fail the fast path's check and raise in the general path.
+    assert seen[6:] == [False] * 3
+    # Labels out of range fail the check and raise in the general path.
     with pytest.raises(IndexError, match=r"target label 3 is out of range for 3 classes"):
         cross_entropy(Tensor(z), np.array([0, 3, 1]), ignore_index=3 + 1)
 
@@ -372,26 +372,26 @@ def test_cross_entropy_is_stable_at_1000():
         out = cross_entropy(z, np.array([1, 1]), reduction="none", label_smoothing=0.1)
         out.backward(np.ones(2))
     # Row 0: log p = (0, -2000, -1000), so 0.9 * 2000 + 0.1/3 * 3000.
-    np.testing.assert_allclose(out.data[0], 1900.0, rtol=1e-12)
-    expected = ref_cross_entropy(z.data, np.array([1, 1]), None, "none", eps=0.1)
-    np.testing.assert_allclose(out.data, expected, rtol=1e-12)
-    assert np.isfinite(z.grad.data).all()
-    np.testing.assert_allclose(z.grad.data.sum(axis=1), 0, atol=1e-12)
+    np.testing.assert_allclose(out.numpy()[0], 1900.0, rtol=1e-12)
+    expected = ref_cross_entropy(z.numpy(), np.array([1, 1]), None, "none", eps=0.1)
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-12)
+    assert np.isfinite(z.grad.numpy()).all()
+    np.testing.assert_allclose(z.grad.numpy().sum(axis=1), 0, atol=1e-12)
 
 
 def test_ignored_labels_and_all_ignored():
     z = leaf(np.array([[1.0, 2.0, 3.0], [1.0, 0.0, -1.0]]))
     out = cross_entropy(z, [2, -100])  # a list of labels is fine too
-    np.testing.assert_allclose(out.data, -ref_log_softmax(z.data, 1)[0, 2])
+    np.testing.assert_allclose(out.numpy(), -ref_log_softmax(z.numpy(), 1)[0, 2])
     out.backward()
-    np.testing.assert_array_equal(z.grad.data[1], 0)
+    np.testing.assert_array_equal(z.grad.numpy()[1], 0)
     z.grad = None
     out = cross_entropy(z, np.array([-100, -100]))
     assert np.isnan(out.item())  # 0 / 0, as in PyTorch
     out.backward()
-    np.testing.assert_array_equal(z.grad.data, 0)
-    custom = nll_loss(Tensor(z.data), np.array([0, 7]), ignore_index=7, reduction="none")
-    np.testing.assert_allclose(custom.data, [-1.0, 0.0])
+    np.testing.assert_array_equal(z.grad.numpy(), 0)
+    custom = nll_loss(Tensor(z.numpy()), np.array([0, 7]), ignore_index=7, reduction="none")
+    np.testing.assert_allclose(custom.numpy(), [-1.0, 0.0])
 
 
 def test_losses_keep_float32_and_targets_get_no_gradient_unless_asked():
@@ -402,7 +402,7 @@ def test_losses_keep_float32_and_targets_get_no_gradient_unless_asked():
         cross_entropy(x, labels),
         nll_loss(x, labels),
         mse_loss(x, target),
-        l1_loss(x, target.data),
+        l1_loss(x, target.numpy()),
         binary_cross_entropy_with_logits(x, target),
         binary_cross_entropy(Tensor(np.full((2, 2), 0.25, dtype=np.float32)), target),
     ):
@@ -426,18 +426,18 @@ def test_classification_losses_match_torch(reduction, case, eps, seed):
     wt = None if w is None else torch.tensor(w)
     g = np.random.default_rng(seed).standard_normal(labels.shape if reduction == "none" else ())
     for ours_fn, theirs_fn in (
-        (lambda a: cross_entropy(a, labels, w, reduction, label_smoothing=eps),
+        (lambda a: cross_entropy(a, labels, w, reduction=reduction, label_smoothing=eps),
          lambda a: F.cross_entropy(a, torch.tensor(labels), wt, reduction=reduction,
                                    label_smoothing=eps)),
-        (lambda a: nll_loss(a, labels, w, reduction),
+        (lambda a: nll_loss(a, labels, w, reduction=reduction),
          lambda a: F.nll_loss(a, torch.tensor(labels), wt, reduction=reduction)),
     ):
         ours, theirs = leaf(z), torch.tensor(z, requires_grad=True)
         out, ref = ours_fn(ours), theirs_fn(theirs)
-        np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), rtol=1e-10, atol=1e-12)
         out.backward(g)
         ref.backward(torch.tensor(g))
-        np.testing.assert_allclose(ours.grad.data, theirs.grad.numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-10, atol=1e-12)
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
@@ -448,13 +448,14 @@ def test_elementwise_losses_match_torch(reduction):
     z, t = rng.standard_normal((4, 3)) * 4, rng.uniform(0, 1, (4, 3))
     p, w, pw = rng.uniform(0.02, 0.98, (4, 3)), rng.uniform(0.5, 2, (3,)), rng.uniform(0.5, 3, 3)
     cases = [
-        (lambda a, b: mse_loss(a, b, reduction),
+        (lambda a, b: mse_loss(a, b, reduction=reduction),
          lambda a, b: F.mse_loss(a, b, reduction=reduction), z),
-        (lambda a, b: l1_loss(a, b, reduction),
+        (lambda a, b: l1_loss(a, b, reduction=reduction),
          lambda a, b: F.l1_loss(a, b, reduction=reduction), z),
-        (lambda a, b: binary_cross_entropy(a, b, w, reduction),
+        (lambda a, b: binary_cross_entropy(a, b, w, reduction=reduction),
          lambda a, b: F.binary_cross_entropy(a, b, torch.tensor(w), reduction=reduction), p),
-        (lambda a, b: binary_cross_entropy_with_logits(a, b, w, reduction, pw),
+        (lambda a, b: binary_cross_entropy_with_logits(a, b, w, reduction=reduction,
+                                                          pos_weight=pw),
          lambda a, b: F.binary_cross_entropy_with_logits(
              a, b, torch.tensor(w), reduction=reduction, pos_weight=torch.tensor(pw)), z),
     ]
@@ -465,9 +466,9 @@ def test_elementwise_losses_match_torch(reduction):
         g = rng.standard_normal(out.shape)
         out.backward(g)
         ref.backward(torch.tensor(g))
-        np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=1e-10)
-        np.testing.assert_allclose(a.grad.data, ta.grad.numpy(), rtol=1e-9, atol=1e-12)
-        np.testing.assert_allclose(b.grad.data, tb.grad.numpy(), rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), rtol=1e-10)
+        np.testing.assert_allclose(a.grad.numpy(), ta.grad.numpy(), rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(b.grad.numpy(), tb.grad.numpy(), rtol=1e-9, atol=1e-12)
 
 
 def test_cross_entropy_with_probabilities_matches_torch():
@@ -479,15 +480,108 @@ def test_cross_entropy_with_probabilities_matches_torch():
     for reduction in REDUCTIONS:
         a, b = leaf(z), leaf(p)
         ta, tb = torch.tensor(z, requires_grad=True), torch.tensor(p, requires_grad=True)
-        out = cross_entropy(a, b, w, reduction, label_smoothing=0.2)
+        out = cross_entropy(a, b, w, reduction=reduction, label_smoothing=0.2)
         ref = torch.nn.functional.cross_entropy(ta, tb, torch.tensor(w), reduction=reduction,
                                                 label_smoothing=0.2)
         g = rng.standard_normal(out.shape)
         out.backward(g)
         ref.backward(torch.tensor(g))
-        np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=1e-10)
-        np.testing.assert_allclose(a.grad.data, ta.grad.numpy(), rtol=1e-9, atol=1e-12)
-        np.testing.assert_allclose(b.grad.data, tb.grad.numpy(), rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), rtol=1e-10)
+        np.testing.assert_allclose(a.grad.numpy(), ta.grad.numpy(), rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(b.grad.numpy(), tb.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+def torch_second_order_cases(torch, reduction, rng):
+    """(ours, theirs, inputs) for every loss: inputs are float64 arrays, all differentiated
+    (targets too, where PyTorch differentiates them)."""
+    F = torch.nn.functional
+    z, t = rng.standard_normal((4, 3)) * 2, rng.uniform(0, 1, (4, 3))
+    p, w, pw = rng.uniform(0.05, 0.95, (4, 3)), rng.uniform(0.5, 2, 3), rng.uniform(0.5, 3, 3)
+    labels = np.array([0, 2, 1, 2])
+    spatial, spatial_labels = rng.standard_normal((2, 3, 2)), np.array([[0, 2], [1, -100]])
+    probs = rng.dirichlet(np.ones(3), 4)
+    tw, tpw = torch.tensor(w), torch.tensor(pw)
+    r = {"reduction": reduction}
+    return [
+        ("mse", lambda a, b: mse_loss(a, b, **r), lambda a, b: F.mse_loss(a, b, **r), (z, t)),
+        ("mse_weighted", lambda a, b: mse_loss(a, b, weight=p, **r),
+         lambda a, b: F.mse_loss(a, b, weight=torch.tensor(p), **r), (z, t)),
+        ("bce", lambda a, b: binary_cross_entropy(a, b, w, **r),
+         lambda a, b: F.binary_cross_entropy(a, b, tw, **r), (p, t)),
+        ("bce_logits", lambda a, b: binary_cross_entropy_with_logits(a, b, w, pos_weight=pw, **r),
+         lambda a, b: F.binary_cross_entropy_with_logits(a, b, tw, pos_weight=tpw, **r), (z, t)),
+        ("cross_entropy", lambda a: cross_entropy(a, labels, w, label_smoothing=0.2, **r),
+         lambda a: F.cross_entropy(a, torch.tensor(labels), tw, label_smoothing=0.2, **r), (z,)),
+        ("cross_entropy_spatial", lambda a: cross_entropy(a, spatial_labels, **r),
+         lambda a: F.cross_entropy(a, torch.tensor(spatial_labels), **r), (spatial,)),
+        ("cross_entropy_probs", lambda a, b: cross_entropy(a, b, w, label_smoothing=0.1, **r),
+         lambda a, b: F.cross_entropy(a, b, tw, label_smoothing=0.1, **r), (z, probs)),
+        ("nll", lambda a: nll_loss(a, labels, w, **r),
+         lambda a: F.nll_loss(a, torch.tensor(labels), tw, **r), (z,)),
+    ]
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_second_derivatives_match_torch(reduction):
+    """Hessian-vector products d <u, d <v, loss>/dx> / dx, input and target, in float64."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    for name, ours_fn, theirs_fn, arrays in torch_second_order_cases(torch, reduction, rng):
+        ours = [leaf(a) for a in arrays]
+        theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+        out, ref = ours_fn(*ours), theirs_fn(*theirs)
+        np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), rtol=1e-12, err_msg=name)
+        v = rng.standard_normal(out.shape)
+        first = grad(out, ours, grad_outputs=v, create_graph=True)
+        first_ref = torch.autograd.grad(ref, theirs, torch.tensor(v), create_graph=True)
+        us = [rng.standard_normal(a.shape) for a in arrays]
+        for g, gr in zip(first, first_ref, strict=True):
+            np.testing.assert_allclose(g.numpy(), gr.detach().numpy(), rtol=1e-10, atol=1e-13,
+                                       err_msg=name)
+        ours_total = sum((g * u).sum() for g, u in zip(first, us, strict=True) if g.requires_grad)
+        theirs_total = sum((g * torch.tensor(u)).sum() for g, u in zip(first_ref, us, strict=True)
+                           if g.requires_grad)
+        second_ref = torch.autograd.grad(theirs_total, theirs, allow_unused=True,
+                                         materialize_grads=True)
+        if isinstance(ours_total, int):  # linear in the inputs (nll): a constant gradient
+            second = [Tensor(np.zeros(a.shape)) for a in arrays]
+        else:
+            second = grad(ours_total, ours, allow_unused=True, materialize_grads=True)
+        for h, hr in zip(second, second_ref, strict=True):  # sums with cancellation: a looser rtol
+            np.testing.assert_allclose(h.numpy(), hr.numpy(), rtol=1e-9, atol=1e-12,
+                                       err_msg=name)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@settings(max_examples=10)
+@given(data=pair(), seed=st.integers(0, 2**16))
+def test_weighted_mse_and_l1(reduction, data, seed):
+    x, t = data
+    w = np.random.default_rng(seed).uniform(0.1, 2, x.shape)
+    for fn, per in ((mse_loss, (x - t) ** 2), (l1_loss, np.abs(x - t))):
+        out = fn(Tensor(x), t, reduction=reduction, weight=w)
+        expected = {"none": per * w, "sum": (per * w).sum(),
+                    "mean": (per * w).sum() / w.sum()}[reduction]
+        np.testing.assert_allclose(out.numpy(), expected, rtol=1e-12)
+    mse = lambda a, b: mse_loss(a, b, reduction=reduction, weight=w)  # noqa: E731
+    assert gradcheck(mse, [leaf(x), leaf(t)]) and gradgradcheck(mse, [leaf(x), leaf(t)])
+
+
+def test_deprecated_size_average_and_reduce_follow_pytorch():
+    x, t = Tensor(np.array([1.0, 2.0, 4.0])), np.zeros(3)
+    cases = [((None, None), 7.0), ((True, None), 7.0), ((False, None), 21.0),
+             ((None, False), [1.0, 4.0, 16.0]), ((False, True), 21.0)]
+    for (size_average, reduce_), expected in cases:
+        if size_average is None and reduce_ is None:
+            out = mse_loss(x, t)
+        else:
+            with pytest.warns(UserWarning, match="size_average and reduce args will be "
+                                                 "deprecated, please use reduction="):
+                out = mse_loss(x, t, size_average, reduce_)
+        np.testing.assert_allclose(out.numpy(), expected)
+    with pytest.warns(UserWarning):
+        out = cross_entropy(Tensor(np.zeros((2, 3))), np.array([0, 1]), reduce=False)
+    assert out.shape == (2,)
 
 
 # ---------------------------------------------------------------------- errors
@@ -498,8 +592,8 @@ ALL_LOSSES = [mse_loss, l1_loss, binary_cross_entropy, binary_cross_entropy_with
 
 @pytest.mark.parametrize("fn", ALL_LOSSES)
 def test_bad_reduction(fn):
-    with pytest.raises(ValueError, match=rf"^{fn.__name__}: reduction must be 'mean', 'sum' "
-                                         r"or 'none', got 'avg'"):
+    with pytest.raises(ValueError, match=rf"^{fn.__name__}: reduction must be one of 'mean', "
+                                         r"'sum' or 'none', got 'avg'"):
         fn(Tensor(np.full((2, 3), 0.5)), np.zeros(2, dtype=np.int64), reduction="avg")
 
 
@@ -560,3 +654,8 @@ def test_weight_and_input_errors():
     with pytest.raises(TypeError, match=r"^mse_loss: input must be a float tensor, got dtype "
                                         r"int64"):
         mse_loss(Tensor(np.array([1, 2])), np.array([1.0, 2.0]))
+    with pytest.raises(ValueError, match=r"^l1_loss: weight of shape \(3,\) and input of shape "
+                                         r"\(2, 3\) must have the same size"):
+        l1_loss(Tensor(np.zeros((2, 3))), np.zeros((2, 3)), weight=np.ones(3))
+    with pytest.raises(TypeError, match=r"^mse_loss: target must be numeric"):
+        mse_loss(Tensor(np.zeros(2)), np.array(["a", "b"]))

@@ -281,24 +281,27 @@ _grad_lock = threading.Lock()
 
 
 def _accumulate(tensor: GraphNode, g: Any, wrap: Callable, fresh: bool) -> None:
-    """Add ``g`` to ``tensor.grad``; ``fresh`` says ``g`` is owned by nobody else."""
-    with _grad_lock:  # threads running backward into one leaf must not lose updates
-        old = tensor.grad
-        if old is None:
-            if isinstance(g, np.ndarray):
-                tensor.grad = wrap(g if fresh else np.array(g))
-            else:
-                tensor.grad = g
-            return
-        if old.shape != tensor._array.shape:
-            raise RuntimeError(
-                f"backward: the existing .grad has shape {old.shape} but the tensor has "
-                f"shape {tensor._array.shape}; set .grad = None before backward"
-            )
+    """Add ``g`` to ``tensor.grad`` (the caller holds ``_grad_lock``); ``fresh`` says ``g``
+    is owned by nobody else."""
+    old = tensor.grad
+    if old is None:
         if isinstance(g, np.ndarray):
-            tensor.grad = wrap(old._array + g)
+            tensor.grad = wrap(g if fresh else np.array(g))
         else:
-            tensor.grad = old + g
+            tensor.grad = g
+    elif isinstance(g, np.ndarray):
+        tensor.grad = wrap(old._array + g)
+    else:
+        tensor.grad = old + g
+
+
+def _check_grad_shape(tensor: GraphNode) -> None:
+    old = tensor.grad
+    if old is not None and old.shape != tensor._array.shape:
+        raise RuntimeError(
+            f"backward: the existing .grad has shape {old.shape} but the tensor has "
+            f"shape {tensor._array.shape}; set .grad = None before backward"
+        )
 
 
 def _check_unchanged(node: GraphNode) -> None:
@@ -390,14 +393,16 @@ def backward(
     last_change = _last_change[0]
     try:
         while heap:
-            node = heappop(heap)[2]
-            g = pending.pop(id(node))
+            _, key, node = heappop(heap)
+            g = pending.pop(key)
             if node._hooks:
                 g = _run_hooks(node, g, wrap)
-            if wanted is not None and id(node) in wanted:
-                found[id(node)] = g
+            if wanted is not None and key in wanted:
+                found[key] = g
             if node._retains_grad and accumulate:
-                _accumulate(node, g, wrap, fresh=False)
+                with _grad_lock:
+                    _check_grad_shape(node)
+                    _accumulate(node, g, wrap, fresh=False)
             formula = node._backward
             if formula is None:
                 raise RuntimeError(
@@ -424,29 +429,55 @@ def backward(
                     f"backward of op '{node._op}' returned {len(grads)} gradients "
                     f"for {len(parents)} inputs"
                 )
-            for parent, pg in zip(parents, grads, strict=True):
+            for parent, pg in zip(parents, grads):  # noqa: B905  (lengths checked above)
                 if pg is None or not parent.requires_grad:
                     continue
-                pg = _conform(pg, parent, node._op, create_graph)
+                array = parent._array
+                # The common case, an array of the right shape and dtype, costs 4 checks.
+                if (create_graph or type(pg) is not np.ndarray or pg.shape != array.shape
+                        or pg.dtype != array.dtype):
+                    pg = _conform(pg, parent, node._op, create_graph)
                 if anomaly:
                     check_finite(pg if isinstance(pg, np.ndarray) else pg._array,
                                  node._op, "backward")
-                _add(parent, pg, pending, leaves, heap)
-        # A formula may hand one array to several inputs (add's `(g, g)`): no two
-        # gradients may share an array, or changing one in place would change the other.
-        handed_out: set[int] = set()
-        for leaf, g in leaves.values():
-            if leaf._hooks:
-                g = _run_hooks(leaf, g, wrap)
-            if wanted is not None and id(leaf) in wanted:
-                found[id(leaf)] = g
-            if accumulate and (wanted is None or id(leaf) in wanted):
-                fresh = isinstance(g, np.ndarray) and g.base is None and id(g) not in handed_out
-                handed_out.add(id(g))
-                _accumulate(leaf, g, wrap, fresh=fresh)
+                pkey = id(parent)
+                if parent._op is None:  # a leaf: summed here, accumulated at the end
+                    previous = leaves.get(pkey)
+                    leaves[pkey] = (parent, pg if previous is None else previous[1] + pg)
+                else:
+                    previous = pending.get(pkey)
+                    if previous is None:
+                        pending[pkey] = pg
+                        heappush(heap, (-parent._seq, pkey, parent))
+                    else:
+                        pending[pkey] = previous + pg
+        _finish_leaves(leaves, wanted, found, accumulate, wrap)
     finally:
         modes.grad_enabled = saved_mode
     return found
+
+
+def _finish_leaves(leaves: dict, wanted: set[int] | None, found: dict[int, Any],
+                   accumulate: bool, wrap: Callable) -> None:
+    """Run the leaves' hooks, then collect or accumulate their summed gradients."""
+    ready = []
+    for key, (leaf, g) in leaves.items():
+        if leaf._hooks:
+            g = _run_hooks(leaf, g, wrap)
+        if wanted is not None and key in wanted:
+            found[key] = g
+        if accumulate and (wanted is None or key in wanted):
+            ready.append((leaf, g))
+    # A formula may hand one array to several inputs (add's `(g, g)`): no two gradients
+    # may share an array, or changing one in place would change the other.
+    handed_out: set[int] = set()
+    with _grad_lock:  # threads running backward into one leaf must not lose updates
+        for leaf, _ in ready:
+            _check_grad_shape(leaf)  # every check before the first change
+        for leaf, g in ready:
+            fresh = type(g) is np.ndarray and g.base is None and id(g) not in handed_out
+            handed_out.add(id(g))
+            _accumulate(leaf, g, wrap, fresh)
 
 
 def _add(node: GraphNode, g: Any, pending: dict, leaves: dict, heap: list) -> None:

@@ -1,259 +1,352 @@
-"""Activations, written so that no input overflows: sigmoid and softmax never call
-``exp`` on a positive number, so ``|x| = 1000`` gives exact 0s and 1s, not NaN.
+"""Activations. Each op computes its result with NumPy and gives ``Tensor.from_op`` one
+gradient formula ``backward(g, out, x)``, called with arrays on the fast path and with
+tensors under ``create_graph=True`` (see ``ops/elementwise.py``). Most formulas are
+written with the output, the cheapest form and differentiable again: ``sigmoid' = out
+(1 - out)``, ``tanh' = 1 - out²``; masks (relu's ``out > 0``) are constants.
 
-``exp`` of a very negative number underflows to 0, which is the right answer, so these
-ops ignore underflow (as NumPy does by default) even when a caller asks NumPy to warn
-or raise on it.
+Stability: sigmoid and softmax never call ``exp`` on a large positive number, so
+``|x| = 1000`` gives exact 0s and 1s, not NaN. ``exp`` of a very negative number
+underflows to 0, which is the right answer, so these ops ignore underflow even when a
+caller asks NumPy to warn or raise on it.
 """
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..tensor import UFUNC_OPS, Tensor, as_tensor, inplace, register_methods
+from . import _numerics
+from .elementwise import to_dtype
 from .reduce import normalize_axis
+
+# Used as a decorator, which NumPy makes thread-safe (a shared `with` object is not).
+_quiet = np.errstate(over="ignore", under="ignore")
+
+
+def _unary(x: Any) -> Tensor:
+    return x if isinstance(x, Tensor) else as_tensor(x)
 
 
 def _float(x: Tensor) -> np.ndarray:
     """The data as floats (integer tensors compute in float64, as NumPy's ufuncs do)."""
-    return x.data if x.data.dtype.kind == "f" else x.data.astype(np.float64)
+    return x._array if x._array.dtype.kind == "f" else x._array.astype(np.float64)
 
 
-# ----------------------------------------------------------------------- pointwise
+# ----------------------------------------------------------------------- sigmoid, tanh
 
 
-def sigmoid(x: Tensor) -> Tensor:
-    """``1 / (1 + exp(-x))``, finite and warning-free for any ``x``.
-
-    For ``x`` below about -709 (-88 in float32) ``exp(-x)`` overflows to ``inf`` and the
-    quotient is exactly 0, the correctly rounded answer; elsewhere this form is as
-    accurate as the two-branch "stable" one (``exp`` has small relative error everywhere)
-    and costs half as many NumPy calls, which matters on small layers. So the overflow is
-    expected, and silenced (as is underflow, which gives the right 1.0 for large ``x``).
-    """
-    with np.errstate(over="ignore", under="ignore"):
-        out = 1 / (1 + np.exp(-_float(x)))
-    # sigmoid' = sigmoid (1 - sigmoid)
-    return Tensor.from_op(out, (x,), lambda g: (g * out * (1 - out),), "sigmoid")
+@_quiet
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    # Below about -709 (-88 in float32) exp(-z) overflows to inf and the quotient is
+    # exactly 0, the correctly rounded answer; elsewhere this form is as accurate as the
+    # two-branch "stable" one (exp has a small relative error everywhere) at half the
+    # NumPy calls. So the overflow is expected, and silenced.
+    return 1 / (1 + np.exp(-z))
 
 
-def relu(x: Tensor) -> Tensor:
-    """``max(x, 0)``; the gradient at 0 is 0, as in PyTorch."""
-    out = np.maximum(x.data, 0)
-    return Tensor.from_op(out, (x,), lambda g: (g * (out > 0),), "relu")
+def sigmoid(input: Any) -> Tensor:
+    """``1 / (1 + exp(-x))``, finite and warning-free for any ``x``."""
+    x = _unary(input)
+    return Tensor.from_op(_sigmoid(_float(x)), (x,), _sigmoid_backward, "sigmoid")
 
 
-def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
-    """``x`` for ``x > 0``, else ``negative_slope * x``.
+def _sigmoid_backward(g: Any, out: Any, x: Any) -> tuple[Any]:
+    return (g * out * (1 - out),)
 
-    Parameters
-    ----------
-    x : Tensor
-    negative_slope : float
-        Slope for ``x <= 0``; the gradient at 0 is this slope, as in PyTorch.
-    """
-    positive = x.data > 0
-    out = np.where(positive, x.data, x.data * negative_slope)
+
+def tanh(input: Any) -> Tensor:
+    """Hyperbolic tangent (NumPy's ``tanh`` saturates cleanly at ±1)."""
+    x = _unary(input)
+    return Tensor.from_op(np.tanh(x._array), (x,), _tanh_backward, "tanh")
+
+
+def _tanh_backward(g: Any, out: Any, x: Any) -> tuple[Any]:
+    return (g * (1 - out * out),)
+
+
+def logsigmoid(input: Any) -> Tensor:
+    """``log(sigmoid(x)) = -softplus(-x)``, exact for large ``|x|``."""
+    x = _unary(input)
+    with np.errstate(under="ignore"):
+        out = -np.logaddexp(0, -_float(x))
+    return Tensor.from_op(out, (x,), _logsigmoid_backward, "logsigmoid")
+
+
+@_quiet
+def _logsigmoid_backward(g: Any, out: Any, x: Any) -> tuple[Any]:
+    # d/dx log σ(x) = 1 - σ(x) = 1 - exp(out); expm1 keeps its precision where σ ≈ 1.
+    return (-g * np.expm1(out),)
+
+
+def softplus(input: Any, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """``log(1 + exp(beta x)) / beta``, and ``x`` itself where ``beta x > threshold``
+    (PyTorch's ``softplus``, which switches to the identity there)."""
+    x = _unary(input)
+    data = _float(x)
+    linear = data * beta > threshold
+    with np.errstate(under="ignore"):
+        out = np.where(linear, data, np.logaddexp(0, data * beta) / beta)
     return Tensor.from_op(
-        out, (x,), lambda g: (np.where(positive, g, g * negative_slope),), "leaky_relu"
+        out, (x,), lambda g, out, x: (_softplus_grad(g, out, beta, linear),), "softplus"
     )
 
 
-def tanh(x: Tensor) -> Tensor:
-    """Hyperbolic tangent (NumPy's ``tanh`` saturates cleanly at ±1)."""
-    out = np.tanh(x.data)
-    return Tensor.from_op(out, (x,), lambda g: (g * (1 - out * out),), "tanh")
+@_quiet
+def _softplus_grad(g: Any, out: Any, beta: float, linear: np.ndarray) -> Any:
+    # The derivative σ(beta x) equals 1 - exp(-beta out): -expm1 keeps it exact in both
+    # tails, and written with ``out`` it can be differentiated again.
+    return np.where(linear, g, -g * np.expm1(-beta * out))
 
 
-def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
-    """``x`` for ``x > 0``, else ``alpha * (exp(x) - 1)`` (PyTorch's ELU).
+def softplus_of(v: Any) -> Any:
+    """``log(1 + exp(v))`` for a gradient formula: of an array on the fast path, and as
+    a recorded op of a tensor under ``create_graph`` (so it can be differentiated)."""
+    if isinstance(v, Tensor):
+        return softplus(v, threshold=math.inf)
+    with np.errstate(under="ignore"):
+        return np.logaddexp(0, v)
 
-    Parameters
-    ----------
-    x : Tensor
-    alpha : float
-        The value approached as ``x -> -inf`` is ``-alpha``.
-    """
+
+def silu(input: Any) -> Tensor:
+    """``x * sigmoid(x)`` (also called swish), composed of the two ops."""
+    x = _unary(input)
+    return x * sigmoid(x)
+
+
+# -------------------------------------------------------------------- piecewise linear
+
+
+def relu(input: Any) -> Tensor:
+    """``max(x, 0)``; the gradient at 0 is 0, as in PyTorch."""
+    x = _unary(input)
+    return Tensor.from_op(np.maximum(x._array, 0), (x,), _relu_backward, "relu")
+
+
+def _relu_backward(g: Any, out: Any, x: Any) -> tuple[Any]:
+    return (g * (out > 0),)
+
+
+def leaky_relu(input: Any, negative_slope: float = 0.01) -> Tensor:
+    """``x`` for ``x > 0``, else ``negative_slope * x``; the gradient at 0 is the slope,
+    as in PyTorch."""
+    x = _unary(input)
+    positive = x._array > 0
+    out = np.where(positive, x._array, x._array * negative_slope)
+    return Tensor.from_op(
+        out, (x,), lambda g, out, x: (np.where(positive, g, g * negative_slope),),
+        "leaky_relu",
+    )
+
+
+def hardtanh(input: Any, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    """``x`` limited to ``[min_val, max_val]``. Unlike ``clamp``, the gradient is 0 at
+    the two ends (as PyTorch's ``hardtanh``)."""
+    x = _unary(input)
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val {min_val} must not exceed max_val {max_val}")
+    inside = (x._array > min_val) & (x._array < max_val)
+    out = np.clip(x._array, min_val, max_val)
+    return Tensor.from_op(out, (x,), lambda g, out, x: (g * inside,), "hardtanh")
+
+
+def relu6(input: Any) -> Tensor:
+    """``min(max(x, 0), 6)``: ``hardtanh(x, 0, 6)``."""
+    return hardtanh(input, 0.0, 6.0)
+
+
+def elu(input: Any, alpha: float = 1.0) -> Tensor:
+    """``x`` for ``x > 0``, else ``alpha * (exp(x) - 1)`` (PyTorch's ELU); ``-alpha`` is
+    approached as ``x -> -inf``."""
+    x = _unary(input)
     data = _float(x)
     positive = data > 0
     # expm1 only sees x <= 0: no overflow for large x, and accurate near 0.
     with np.errstate(under="ignore"):
-        neg = alpha * np.expm1(np.minimum(data, 0))
-    out = np.where(positive, data, neg)
+        out = np.where(positive, data, alpha * np.expm1(np.minimum(data, 0)))
     # For x <= 0 the derivative alpha exp(x) is the output plus alpha.
     return Tensor.from_op(
-        out, (x,), lambda g: (np.where(positive, g, g * (neg + alpha)),), "elu"
+        out, (x,), lambda g, out, x: (np.where(positive, g, g * (out + alpha)),), "elu"
     )
 
 
-# Cody's rational Chebyshev approximations of erf/erfc (W. J. Cody, Math. Comp. 23,
-# 1969; the CALERF routine), accurate to double precision. NumPy has no erf.
-_ERF_A = (3.16112374387056560e00, 1.13864154151050156e02, 3.77485237685302021e02,
-          3.20937758913846947e03, 1.85777706184603153e-1)
-_ERF_B = (2.36012909523441209e01, 2.44024637934444173e02, 1.28261652607737228e03,
-          2.84423683343917062e03)
-_ERF_C = (5.64188496988670089e-1, 8.88314979438837594e00, 6.61191906371416295e01,
-          2.98635138197400131e02, 8.81952221241769090e02, 1.71204761263407058e03,
-          2.05107837782607147e03, 1.23033935479799725e03, 2.15311535474403846e-8)
-_ERF_D = (1.57449261107098347e01, 1.17693950891312499e02, 5.37181101862009858e02,
-          1.62138957456669019e03, 3.29079923573345963e03, 4.36261909014324716e03,
-          3.43936767414372164e03, 1.23033935480374942e03)
-_ERF_P = (3.05326634961232344e-1, 3.60344899949804439e-1, 1.25781726111229246e-1,
-          1.60837851487422766e-2, 6.58749161529837803e-4, 1.63153871373020978e-2)
-_ERF_Q = (2.56852019228982242e00, 1.87295284992346725e00, 5.27905102951428412e-1,
-          6.05183413124413191e-2, 2.33520497626869185e-3)
+# ------------------------------------------------------------------------ erf and GELU
+
+_TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
 
 
-def erfc(x: np.ndarray) -> np.ndarray:
-    """The complementary error function ``1 - erf(x)`` of a float array, elementwise."""
-    with np.errstate(under="ignore"):  # erfc(x) underflows towards 0 for large x
-        return _erfc(x)
+def erf(input: Any) -> Tensor:
+    """The error function ``2/√π ∫₀ˣ exp(-t²) dt`` (exact to double precision)."""
+    x = _unary(input)
+    return Tensor.from_op(_numerics.erf(_float(x)), (x,), _erf_backward, "erf")
 
 
-def _erfc(x: np.ndarray) -> np.ndarray:
-    y = np.abs(x)
-    out = np.empty_like(y)
-    small = y < 0.46875
-    middle = (y >= 0.46875) & (y <= 4.0)
-    large = (y > 4.0) & (y < 27.0)  # erfc(27) < 1e-318: beyond it, 0 (and exp underflows)
-
-    z = y[small] ** 2
-    num, den = _ERF_A[4] * z, z
-    for i in range(3):
-        num, den = (num + _ERF_A[i]) * z, (den + _ERF_B[i]) * z
-    out[small] = 1 - x[small] * (num + _ERF_A[3]) / (den + _ERF_B[3])
-
-    t = y[middle]
-    num, den = _ERF_C[8] * t, t
-    for i in range(7):
-        num, den = (num + _ERF_C[i]) * t, (den + _ERF_D[i]) * t
-    out[middle] = _scaled_exp(t) * (num + _ERF_C[7]) / (den + _ERF_D[7])
-
-    t = y[large]
-    z = 1 / (t * t)
-    num, den = _ERF_P[5] * z, z
-    for i in range(4):
-        num, den = (num + _ERF_P[i]) * z, (den + _ERF_Q[i]) * z
-    r = z * (num + _ERF_P[4]) / (den + _ERF_Q[4])
-    out[large] = _scaled_exp(t) * (1 / math.sqrt(math.pi) - r) / t
-
-    out[y >= 27.0] = 0
-    out[np.isnan(y)] = np.nan
-    # Above, y = |x|; for x < 0 use erfc(-y) = 2 - erfc(y).
-    tail = ~small & (x < 0)
-    out[tail] = 2 - out[tail]
-    return out
+@_quiet
+def _erf_backward(g: Any, out: Any, x: Any) -> tuple[Any]:
+    return (g * _TWO_OVER_SQRT_PI * np.exp(-x * x),)
 
 
-def _scaled_exp(t: np.ndarray) -> np.ndarray:
-    """``exp(-t²)`` computed as Cody does, splitting ``t²`` to keep its rounding error
-    from being magnified by the exponential."""
-    head = np.trunc(t * 16) / 16
-    return np.exp(-head * head) * np.exp(-(t - head) * (t + head))
+def erfc(input: Any) -> Tensor:
+    """``1 - erf(x)``, accurate where ``erf`` rounds to 1."""
+    x = _unary(input)
+    return Tensor.from_op(_numerics.erfc(_float(x)), (x,), _erfc_backward, "erfc")
+
+
+@_quiet
+def _erfc_backward(g: Any, out: Any, x: Any) -> tuple[Any]:
+    return (-g * _TWO_OVER_SQRT_PI * np.exp(-x * x),)
+
+
+def _normal_cdf(x: Any) -> Any:
+    """``Φ(x) = erfc(-x/√2) / 2`` of an array, or of a tensor as a recorded op (so that a
+    gradient formula using it can be differentiated again)."""
+    u = x * -math.sqrt(0.5)
+    return 0.5 * (erfc(u) if isinstance(u, Tensor) else _numerics.erfc(u))
 
 
 _SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
+_INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
 
 
-def gelu(x: Tensor, approximate: str = "none") -> Tensor:
-    """Gaussian error linear unit, ``x * Φ(x)`` with ``Φ`` the standard normal CDF.
+def gelu(input: Any, approximate: str = "none") -> Tensor:
+    """Gaussian error linear unit, ``x Φ(x)`` with ``Φ`` the standard normal CDF.
 
     Parameters
     ----------
-    x : Tensor
+    input : Tensor
     approximate : {"none", "tanh"}
         ``"none"``: the exact ``Φ(x) = erfc(-x/√2) / 2``; ``"tanh"``: PyTorch's
         ``0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³)))``.
     """
+    x = _unary(input)
     data = _float(x)
     if approximate == "none":
-        with np.errstate(under="ignore"):
-            cdf = 0.5 * erfc(-data / math.sqrt(2))
-            out = data * cdf
-
-        def backward(g: np.ndarray) -> tuple[np.ndarray]:
-            # d/dx x Φ(x) = Φ(x) + x φ(x), φ the normal density.
-            with np.errstate(under="ignore"):
-                pdf = np.exp(-0.5 * data * data) / math.sqrt(2 * math.pi)
-                return (g * (cdf + data * pdf),)
-
-    elif approximate == "tanh":
-        t = np.tanh(_SQRT_2_OVER_PI * (data + 0.044715 * data**3))
-        out = 0.5 * data * (1 + t)
-
-        def backward(g: np.ndarray) -> tuple[np.ndarray]:
-            inner_grad = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * data * data)
-            return (g * (0.5 * (1 + t) + 0.5 * data * (1 - t * t) * inner_grad),)
-
-    else:
-        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-    return Tensor.from_op(out, (x,), backward, "gelu")
+        return Tensor.from_op(data * _normal_cdf(data), (x,), _gelu_backward, "gelu")
+    if approximate == "tanh":
+        out = 0.5 * data * (1 + np.tanh(_SQRT_2_OVER_PI * (data + 0.044715 * data**3)))
+        return Tensor.from_op(out, (x,), _gelu_tanh_backward, "gelu")
+    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
 
 
-# ------------------------------------------------------------------- along an axis
+@_quiet
+def _gelu_backward(g: Any, out: Any, x: Any) -> tuple[Any]:
+    # d/dx x Φ(x) = Φ(x) + x φ(x), φ the normal density; Φ recomputed from x (not kept
+    # from the forward pass) so that the formula can be differentiated again.
+    return (g * (_normal_cdf(x) + x * np.exp(-0.5 * x * x) * _INV_SQRT_2PI),)
 
 
-def _shifted(op: str, x: Tensor, axis: int) -> tuple[np.ndarray, int]:
-    """``x - max(x)`` along ``axis``, so that every ``exp`` argument is ``<= 0``, and
-    the axis as a non-negative int. A 0-d tensor is one element along axis 0 / -1."""
+def _gelu_tanh_backward(g: Any, out: Any, x: Any) -> tuple[Any]:
+    t = np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
+    inner_grad = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
+    return (g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * inner_grad),)
+
+
+# ----------------------------------------------------------------- along one axis
+
+
+def _along(op: str, input: Any, dim: Any, axis: Any, dtype: Any) -> tuple[Tensor, int]:
+    """The input (cast to ``dtype`` first, as PyTorch does) and its axis as a
+    non-negative int; ``dim`` (PyTorch) and ``axis`` (NumPy) are the same argument, the
+    last axis by default. A 0-d tensor is one element along axis 0 / -1."""
+    if axis is not None:
+        if dim is not None and dim != axis:
+            raise TypeError(f"{op}: got dim={dim} and axis={axis}; give one of them")
+        dim = axis
+    x = _unary(input)
+    if dtype is not None:
+        x = to_dtype(x, dtype)
+    if dim is None:
+        dim = -1
+    return x, normalize_axis(op, dim, x.shape or (1,))
+
+
+def _shifted(x: Tensor, ax: int) -> np.ndarray:
+    """``x - max(x)`` along ``ax``, so that every ``exp`` argument is ``<= 0``."""
     data = _float(x)
-    if data.ndim == 0:
-        normalize_axis(op, axis, (1,))
-        return data - data, 0
-    ax = normalize_axis(op, axis, data.shape)
     if data.shape[ax] == 0:  # nothing to normalise (and max of nothing is undefined)
-        return data.copy(), ax
-    return data - data.max(axis=ax, keepdims=True), ax
+        return data.copy()
+    return data - data.max(axis=ax, keepdims=True)
 
 
-def softmax(x: Tensor, axis: int = -1) -> Tensor:
-    """``exp(x) / sum(exp(x))`` along ``axis``, computed on ``x - max(x)`` (the same
+def softmax(input: Any, dim: int | None = None, dtype: Any = None, *,
+            axis: int | None = None) -> Tensor:
+    """``exp(x) / sum(exp(x))`` along ``dim``, computed on ``x - max(x)`` (the same
     value, and no ``exp`` can overflow).
 
     Parameters
     ----------
-    x : Tensor
-    axis : int
-        The axis whose entries sum to 1 (default the last; negative counts from the end).
+    input : Tensor
+    dim : int, optional
+        The axis whose entries sum to 1 (default the last; ``axis=`` is the same).
+    dtype : dtype, optional
+        Cast the input to it first.
     """
-    z, ax = _shifted("softmax", x, axis)
+    x, ax = _along("softmax", input, dim, axis, dtype)
+    if x.ndim == 0:
+        return Tensor.from_op(np.ones_like(_float(x)), (x,), _zero_backward, "softmax")
     with np.errstate(under="ignore"):
-        e = np.exp(z)
-        out = e if z.ndim == 0 else e / np.sum(e, axis=ax, keepdims=True)
+        e = np.exp(_shifted(x, ax))
+    out = e / e.sum(axis=ax, keepdims=True)
 
-    def backward(g: np.ndarray) -> tuple[np.ndarray]:
-        # Jacobian diag(s) - s sᵀ applied to g, without forming it: s (g - <g, s>).
-        if out.ndim == 0:
-            return (np.zeros_like(g),)
-        return (out * (g - np.sum(g * out, axis=ax, keepdims=True)),)
+    # The Jacobian diag(s) - s sᵀ applied to g, without forming it: s (g - <g, s>).
+    return Tensor.from_op(
+        out, (x,),
+        lambda g, out, x: (out * (g - (g * out).sum(axis=ax, keepdims=True)),),
+        "softmax",
+    )
 
-    return Tensor.from_op(out, (x,), backward, "softmax")
+
+def log_softmax(input: Any, dim: int | None = None, dtype: Any = None, *,
+                axis: int | None = None) -> Tensor:
+    """``x - logsumexp(x)`` along ``dim``: exact even where ``softmax`` rounds to 0,
+    which is why losses take it instead of ``log(softmax(x))``. Arguments as
+    :func:`softmax`."""
+    x, ax = _along("log_softmax", input, dim, axis, dtype)
+    if x.ndim == 0:
+        return Tensor.from_op(np.zeros_like(_float(x)), (x,), _zero_backward, "log_softmax")
+    z = _shifted(x, ax)
+    with np.errstate(under="ignore", divide="ignore"):  # an empty axis: log(0) = -inf
+        out = z - np.log(np.exp(z).sum(axis=ax, keepdims=True))
+    return Tensor.from_op(
+        out, (x,), lambda g, out, x: (_log_softmax_grad(g, out, ax),), "log_softmax"
+    )
 
 
-def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
-    """``x - logsumexp(x)`` along ``axis``: exact even where ``softmax`` rounds to 0,
-    which is why losses take it instead of ``log(softmax(x))``.
+@_quiet
+def _log_softmax_grad(g: Any, out: Any, ax: int) -> Any:
+    # d out_i / d x_j = δ_ij - softmax_j, so the gradient is g - softmax * sum(g).
+    return g - np.exp(out) * g.sum(axis=ax, keepdims=True)
 
-    Parameters
-    ----------
-    x : Tensor
-    axis : int
-        The axis to normalise over (default the last).
-    """
-    z, ax = _shifted("log_softmax", x, axis)
-    if z.ndim == 0:
-        out = z
-    else:
-        with np.errstate(under="ignore"):
-            out = z - np.log(np.sum(np.exp(z), axis=ax, keepdims=True))
 
-    def backward(g: np.ndarray) -> tuple[np.ndarray]:
-        # d out_i / d x_j = δ_ij - softmax_j, so the gradient is g - softmax * sum(g).
-        if out.ndim == 0:
-            return (np.zeros_like(g),)
-        with np.errstate(under="ignore"):
-            return (g - np.exp(out) * np.sum(g, axis=ax, keepdims=True),)
+def _zero_backward(g: Any, out: Any, x: Any) -> tuple[Any]:
+    return (g * 0,)  # a constant result (softmax of one element)
 
-    return Tensor.from_op(out, (x,), backward, "log_softmax")
+
+# ------------------------------------------- in-place forms, Tensor methods, NumPy
+
+sigmoid_ = inplace(sigmoid, "sigmoid_")
+tanh_ = inplace(tanh, "tanh_")
+relu_ = inplace(relu, "relu_")
+leaky_relu_ = inplace(leaky_relu, "leaky_relu_")
+hardtanh_ = inplace(hardtanh, "hardtanh_")
+elu_ = inplace(elu, "elu_")
+silu_ = inplace(silu, "silu_")
+erf_ = inplace(erf, "erf_")
+erfc_ = inplace(erfc, "erfc_")
+
+register_methods(
+    {
+        "sigmoid": sigmoid, "sigmoid_": sigmoid_, "tanh": tanh, "tanh_": tanh_,
+        "relu": relu, "relu_": relu_, "softmax": softmax, "log_softmax": log_softmax,
+        "erf": erf, "erf_": erf_, "erfc": erfc, "erfc_": erfc_,
+    }
+)
+UFUNC_OPS[np.tanh] = tanh
+
+# The names ``torch`` itself has (``torch.sigmoid``, ...); nn.functional has the rest.
+__all__ = [
+    "erf", "erf_", "erfc", "erfc_", "log_softmax", "relu", "relu_", "sigmoid", "sigmoid_",
+    "softmax", "tanh", "tanh_",
+]

@@ -1,13 +1,17 @@
-"""Loss functions, each one op with its own fused backward, with PyTorch's semantics.
+"""Loss functions with PyTorch's semantics (``torch.nn.functional``'s names and arguments).
 
-Fusing matters twice: the backward of a whole loss is one short formula (``sigmoid(x) - t``
-for binary cross-entropy on logits, ``softmax - onehot`` for cross-entropy) that is both
-cheaper and more accurate than chaining the backward of every small op, and the stable
-forms (log-sum-exp, softplus) never build the huge or tiny intermediates that overflow.
+The elementwise losses (``mse_loss``, ``l1_loss``, the two binary cross-entropies) are
+one op each: the forward pass uses the stable form (clamped logs, softplus), and the
+gradient formula is written from the input and the target alone, so that it can be
+differentiated again. The classification losses are compositions: ``cross_entropy`` is
+``log_softmax`` (an op of ``activation.py``) followed by the negative log-likelihood,
+an op that is linear in the log-probabilities with constant coefficients (the one-hot
+targets, class weights and label smoothing).
 
 Every loss takes ``reduction``: ``"mean"`` (the default), ``"sum"`` or ``"none"`` (the
-per-element or per-sample losses). Targets may be Tensors or arrays; they receive a
-gradient only when they are float Tensors with ``requires_grad=True``. The ``weight`` and
+per-element or per-sample losses); PyTorch's deprecated ``size_average``/``reduce``
+arguments are accepted too. Targets may be Tensors or arrays; they receive a gradient
+only when they are float Tensors with ``requires_grad=True``. The ``weight`` and
 ``pos_weight`` arguments are constants: no gradient flows to them.
 
 Unlike PyTorch, which warns and broadcasts when ``input`` and ``target`` shapes differ in
@@ -17,50 +21,100 @@ against ``(N,)`` silently makes an ``(N, N)`` loss).
 
 from __future__ import annotations
 
+import math
+import warnings
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from ..tensor import Tensor, as_tensor
+from .activation import log_softmax, softplus_of
 
-_REDUCTIONS = ("mean", "sum", "none")
-
-
-# ------------------------------------------------------------------------- helpers
+REDUCTIONS = ("mean", "sum", "none")
 
 
-def _check_reduction(op: str, reduction: Any) -> None:
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+# ---------------------------------------------------------------------- reductions
+
+
+def check_reduction(op: str, reduction: Any) -> None:
+    """Raise ValueError unless ``reduction`` is ``'mean'``, ``'sum'`` or ``'none'`` (the
+    one check, for the functions here and the loss modules of ``nn``)."""
+    if reduction not in REDUCTIONS:
+        raise ValueError(
+            f"{op}: reduction must be one of 'mean', 'sum' or 'none', got {reduction!r}"
+        )
+
+
+def legacy_reduction(op: str, size_average: Any, reduce: Any, reduction: str) -> str:
+    """The reduction, checked; PyTorch's deprecated ``size_average`` and ``reduce``
+    arguments decide it when either is given (with PyTorch's warning)."""
+    if size_average is None and reduce is None:
+        if reduction not in REDUCTIONS:
+            check_reduction(op, reduction)  # raises
+        return reduction
+    if reduce is False:
+        reduction = "none"
+    else:
+        reduction = "sum" if size_average is False else "mean"
+    warnings.warn(
+        f"{op}: size_average and reduce args will be deprecated, please use "
+        f"reduction='{reduction}' instead.",
+        UserWarning,
+        stacklevel=3,
+    )
+    return reduction
+
+
+def _reduce(loss: np.ndarray, reduction: str, total: Any = None) -> np.ndarray:
+    """Sum, or divide the sum by ``total`` (default: the number of elements; the mean of
+    nothing is NaN, as in PyTorch, without a warning)."""
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return np.asarray(loss.sum())
+    total = loss.size if total is None else total
+    if total == 0:
+        return np.full((), np.nan, dtype=loss.dtype)
+    # sum / n is ndarray.mean's own arithmetic, without its Python-level overhead.
+    return np.asarray(loss.sum() / total, dtype=loss.dtype)
+
+
+def _upstream(g: Any, reduction: str, total: Any, factor: float = 1) -> Any:
+    """d(reduced loss)/d(each element's loss), times the incoming gradient ``g`` and a
+    constant ``factor`` of the derivative (one scalar product instead of an array one)."""
+    if reduction != "mean":
+        return g if factor == 1 else g * factor
+    return g * (factor / total) if total else g * math.nan  # 0/0: NaN, as PyTorch's
+
+
+# -------------------------------------------------------------------------- checks
 
 
 def _input(op: str, x: Any) -> Tensor:
-    x = as_tensor(x)
-    if x.dtype.kind != "f":
+    if not isinstance(x, Tensor):
+        x = as_tensor(x)
+    if x._array.dtype.kind != "f":
         raise TypeError(
             f"{op}: input must be a float tensor, got dtype {x.dtype} (shape {x.shape})"
         )
     return x
 
 
-def _target_tensor(target: Any) -> Tensor:
-    """Targets keep their Tensor (so a float target can receive a gradient); arrays and
-    lists are wrapped without copying."""
-    return target if isinstance(target, Tensor) else Tensor._wrap(np.asarray(target))
-
-
-def _same_shape_target(op: str, x: Tensor, target: Any) -> tuple[Tensor, np.ndarray]:
-    """The target as a Tensor and its data in the input's dtype, after checking shapes."""
-    t = _target_tensor(target)
+def _target(op: str, x: Tensor, target: Any) -> Tensor:
+    """The target as the op's second parent, after checking its shape: a tensor that
+    requires grad as it is; anything else as a constant in the input's dtype."""
+    t = target if isinstance(target, Tensor) else Tensor._wrap(np.asarray(target))
     if t.shape != x.shape:
         raise ValueError(
             f"{op}: input shape {x.shape} and target shape {t.shape} differ; they must be "
             "equal (PyTorch would broadcast with a warning, which is almost always a bug)"
         )
-    if t.dtype.kind not in "biuf":
-        raise TypeError(f"{op}: target must be numeric, got dtype {t.dtype}")
-    return t, t.data.astype(x.dtype, copy=False)
+    if t.dtype != x.dtype and not t.requires_grad:
+        if t.dtype.kind not in "biuf":
+            raise TypeError(f"{op}: target must be numeric, got dtype {t.dtype}")
+        t = Tensor._wrap(t._array.astype(x.dtype))
+    return t
 
 
 def _constant(op: str, name: str, value: Any, x: Tensor, shape: tuple | None = None) -> Any:
@@ -68,7 +122,7 @@ def _constant(op: str, name: str, value: Any, x: Tensor, shape: tuple | None = N
     checked to broadcast to the input's shape, or to equal ``shape`` when given."""
     if value is None:
         return None
-    w = np.asarray(value.data if isinstance(value, Tensor) else value).astype(x.dtype)
+    w = np.asarray(value._array if isinstance(value, Tensor) else value).astype(x.dtype)
     if shape is not None:
         if w.shape != shape:
             raise ValueError(f"{op}: {name} must have shape {shape}, got {w.shape}")
@@ -84,49 +138,54 @@ def _constant(op: str, name: str, value: Any, x: Tensor, shape: tuple | None = N
     return w
 
 
-def _reduce(loss: np.ndarray, reduction: str) -> np.ndarray:
-    if reduction == "none":
-        return loss
-    if reduction == "sum":
-        return np.asarray(loss.sum())
-    if loss.size == 0:  # PyTorch: the mean of nothing is nan (without a warning)
-        return np.full((), np.nan, dtype=loss.dtype)
-    # sum / n is ndarray.mean's own arithmetic, without its Python-level overhead.
-    return np.asarray(loss.sum() / loss.size, dtype=loss.dtype)
+# ------------------------------------------------------------- elementwise losses
 
-
-def _upstream(g: np.ndarray, reduction: str, n: int) -> np.ndarray:
-    """d(reduced loss)/d(each element's loss), times the incoming gradient ``g``."""
-    return g / n if reduction == "mean" else g
+Derivative = Callable[[Any, Any], Any]
 
 
 def _elementwise_loss(
-    op: str,
-    x: Tensor,
-    t: Tensor,
-    loss: np.ndarray,
-    reduction: str,
-    d_input: Callable[[], np.ndarray],
-    d_target: Callable[[], np.ndarray],
+    op: str, x: Tensor, t: Tensor, loss: np.ndarray, reduction: str,
+    d_input: Derivative, d_target: Derivative, weight: Any = None, total: Any = None,
+    factor: float = 1,
 ) -> Tensor:
-    """Reduce a per-element loss and record its backward. ``d_input`` / ``d_target``
-    compute d loss / d input (target) elementwise, only when that gradient is needed."""
-    out = _reduce(loss, reduction)
-    n = loss.size
+    """Reduce a per-element loss and record its gradient: ``factor * weight *
+    d_input(x, t)`` and ``... d_target(x, t)`` are d loss / d input (target) elementwise,
+    written with their arguments (so differentiable again) and computed only for a
+    parent that needs it."""
+    total = loss.size if total is None else total
+    need_x, need_t = x.requires_grad, t.requires_grad
 
-    def backward(g: np.ndarray) -> tuple[Any, Any]:
-        s = _upstream(g, reduction, n)
-        gx = s * d_input() if x.requires_grad else None
-        gt = s * d_target() if t.requires_grad else None
-        return gx, gt
+    def backward(g: Any, out: Any, x: Any, t: Any) -> tuple[Any, Any]:
+        s = _upstream(g, reduction, total, factor)
+        if weight is not None:
+            s = s * weight
+        return (d_input(x, t) * s if need_x else None,
+                d_target(x, t) * s if need_t else None)
 
-    return Tensor.from_op(out, (x, t), backward, op)
-
-
-# ------------------------------------------------------------- regression losses
+    return Tensor.from_op(_reduce(loss, reduction, total), (x, t), backward, op)
 
 
-def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:  # noqa: A002
+def _loss_weight(op: str, weight: Any, x: Tensor) -> Any:
+    """``mse_loss``/``l1_loss``'s ``weight``: one per element (PyTorch: same size)."""
+    w = _constant(op, "weight", weight, x)
+    if w.shape != x.shape:
+        raise ValueError(f"{op}: weight of shape {w.shape} and input of shape {x.shape} "
+                         "must have the same size")
+    return w
+
+
+def _difference(x: Any, t: Any) -> Any:
+    return x - t
+
+
+def _negated_difference(x: Any, t: Any) -> Any:
+    return t - x
+
+
+def mse_loss(
+    input: Any, target: Any, size_average: Any = None, reduce: Any = None,
+    reduction: str = "mean", weight: Any = None,
+) -> Tensor:
     """Mean squared error ``(input - target)²``, as ``torch.nn.functional.mse_loss``.
 
     Parameters
@@ -136,6 +195,8 @@ def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:  # noq
     target : Tensor or array_like
         Same shape as ``input`` (a mismatch raises; PyTorch would broadcast and warn).
     reduction : {"mean", "sum", "none"}
+    weight : array_like, optional
+        One weight per element; the mean then divides by the summed weights (PyTorch).
 
     Returns
     -------
@@ -143,39 +204,42 @@ def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:  # noq
         A scalar, or the per-element losses for ``reduction="none"``.
     """
     op = "mse_loss"
-    _check_reduction(op, reduction)
+    reduction = legacy_reduction(op, size_average, reduce, reduction)
     x = _input(op, input)
-    t, td = _same_shape_target(op, x, target)
-    diff = x.data - td
-    return _elementwise_loss(
-        op, x, t, diff * diff, reduction, lambda: 2 * diff, lambda: -2 * diff
-    )
+    t = _target(op, x, target)
+    w = None if weight is None else _loss_weight(op, weight, x)
+    diff = x._array - t._array
+    loss = diff * diff if w is None else diff * diff * w
+    # d (x - t)² / dx = 2 (x - t), and -2 (x - t) for the target.
+    return _elementwise_loss(op, x, t, loss, reduction, _difference, _negated_difference,
+                             w, None if w is None else w.sum(), factor=2)
 
 
-def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:  # noqa: A002
+def l1_loss(
+    input: Any, target: Any, size_average: Any = None, reduce: Any = None,
+    reduction: str = "mean", weight: Any = None,
+) -> Tensor:
     """Mean absolute error ``|input - target|``, as ``torch.nn.functional.l1_loss``.
 
     The gradient at ``input == target`` is 0, as in PyTorch. Parameters as
     :func:`mse_loss`.
     """
     op = "l1_loss"
-    _check_reduction(op, reduction)
+    reduction = legacy_reduction(op, size_average, reduce, reduction)
     x = _input(op, input)
-    t, td = _same_shape_target(op, x, target)
-    diff = x.data - td
+    t = _target(op, x, target)
+    w = None if weight is None else _loss_weight(op, weight, x)
+    loss = np.abs(x._array - t._array)
     return _elementwise_loss(
-        op, x, t, np.abs(diff), reduction, lambda: np.sign(diff), lambda: -np.sign(diff)
+        op, x, t, loss if w is None else loss * w, reduction,
+        lambda x, t: np.sign(x - t), lambda x, t: np.sign(t - x),
+        w, None if w is None else w.sum(),
     )
 
 
-# ---------------------------------------------------------- binary cross-entropy
-
-
 def binary_cross_entropy(
-    input: Any,  # noqa: A002
-    target: Any,
-    weight: Any = None,
-    reduction: str = "mean",
+    input: Any, target: Any, weight: Any = None, size_average: Any = None,
+    reduce: Any = None, reduction: str = "mean",
 ) -> Tensor:
     """Binary cross-entropy on probabilities, as ``torch.nn.functional.binary_cross_entropy``.
 
@@ -195,17 +259,13 @@ def binary_cross_entropy(
     weight : array_like, optional
         Rescales each element's loss; must broadcast to ``input``'s shape.
     reduction : {"mean", "sum", "none"}
-
-    Returns
-    -------
-    Tensor
     """
     op = "binary_cross_entropy"
-    _check_reduction(op, reduction)
+    reduction = legacy_reduction(op, size_average, reduce, reduction)
     x = _input(op, input)
-    t, td = _same_shape_target(op, x, target)
+    t = _target(op, x, target)
     w = _constant(op, "weight", weight, x)
-    p = x.data
+    p = x._array
     inside = (p >= 0) & (p <= 1)
     if not inside.all():
         bad = p[~inside].flat[0]
@@ -213,31 +273,33 @@ def binary_cross_entropy(
             f"{op}: all elements of input must be in [0, 1], found {bad} (input shape "
             f"{x.shape}); apply a sigmoid first, or use binary_cross_entropy_with_logits"
         )
-    with np.errstate(divide="ignore"):  # log(0) = -inf, clamped just below
-        log_p = np.maximum(np.log(p), -100)
-        log_1mp = np.maximum(np.log1p(-p), -100)
+    log_p, log_1mp = _clamped_logs(p)
+    td = t._array
     loss = -(td * log_p + (1 - td) * log_1mp)
-    if w is not None:
-        loss = loss * w
+    return _elementwise_loss(
+        op, x, t, loss if w is None else loss * w, reduction, _bce_d_input, _bce_d_target, w
+    )
 
-    def d_input() -> np.ndarray:
-        # (p - t) / (p (1 - p)), with PyTorch's floor of 1e-12 on the denominator.
-        d = (p - td) / np.maximum(p * (1 - p), 1e-12)
-        return d if w is None else d * w
 
-    def d_target() -> np.ndarray:
-        d = log_1mp - log_p
-        return d if w is None else d * w
+def _clamped_logs(p: Any) -> tuple[Any, Any]:
+    """``log(p)`` and ``log(1 - p)``, each at least -100 (PyTorch's clamp)."""
+    with np.errstate(divide="ignore"):  # log(0) = -inf, clamped just below
+        return np.maximum(np.log(p), -100), np.maximum(np.log1p(-p), -100)
 
-    return _elementwise_loss(op, x, t, loss, reduction, d_input, d_target)
+
+def _bce_d_input(p: Any, t: Any) -> Any:
+    # (p - t) / (p (1 - p)), with PyTorch's floor of 1e-12 on the denominator.
+    return (p - t) / np.maximum(p * (1 - p), 1e-12)
+
+
+def _bce_d_target(p: Any, t: Any) -> Any:
+    log_p, log_1mp = _clamped_logs(p)
+    return log_1mp - log_p
 
 
 def binary_cross_entropy_with_logits(
-    input: Any,  # noqa: A002
-    target: Any,
-    weight: Any = None,
-    reduction: str = "mean",
-    pos_weight: Any = None,
+    input: Any, target: Any, weight: Any = None, size_average: Any = None,
+    reduce: Any = None, reduction: str = "mean", pos_weight: Any = None,
 ) -> Tensor:
     """Sigmoid followed by binary cross-entropy, in one numerically stable op, as
     ``torch.nn.functional.binary_cross_entropy_with_logits``.
@@ -258,90 +320,80 @@ def binary_cross_entropy_with_logits(
     pos_weight : array_like, optional
         Weight of the positive term, broadcast along the last axis (one per class);
         > 1 raises recall, < 1 precision.
-
-    Returns
-    -------
-    Tensor
     """
     op = "binary_cross_entropy_with_logits"
-    _check_reduction(op, reduction)
+    reduction = legacy_reduction(op, size_average, reduce, reduction)
     x = _input(op, input)
-    t, td = _same_shape_target(op, x, target)
+    t = _target(op, x, target)
     w = _constant(op, "weight", weight, x)
     pw = _constant(op, "pos_weight", pos_weight, x)
-    z = x.data
+    z, td = x._array, t._array
     sp_neg = np.logaddexp(0, -z)  # softplus(-z) = -log σ(z), stable for any z
-    log_weight = None if pw is None else 1 + (pw - 1) * td
-    loss = (1 - td) * z + (sp_neg if log_weight is None else log_weight * sp_neg)
-    if w is not None:
-        loss = loss * w
+    positive_weight = 1 if pw is None else 1 + (pw - 1) * td
+    loss = (1 - td) * z + positive_weight * sp_neg
 
-    def d_input() -> np.ndarray:
-        # d/dz = σ(z) - t, or lw σ(z) - pw t with pos_weight; σ(z) = exp(-softplus(-z))
-        # never overflows and keeps its relative precision where σ(z) is tiny.
-        sig = np.exp(-sp_neg)
-        d = sig - td if pw is None else log_weight * sig - pw * td
-        return d if w is None else d * w
+    def d_input(z: Any, t: Any) -> Any:
+        # d/dz = σ(z) - t, or (1 + (pw - 1) t) σ(z) - pw t with pos_weight; σ(z) =
+        # exp(-softplus(-z)) never overflows and keeps its precision where it is tiny.
+        sig = np.exp(-softplus_of(-z))
+        return sig - t if pw is None else (1 + (pw - 1) * t) * sig - pw * t
 
-    def d_target() -> np.ndarray:
-        d = -z if pw is None else (pw - 1) * sp_neg - z
-        return d if w is None else d * w
+    def d_target(z: Any, t: Any) -> Any:
+        return -z if pw is None else (pw - 1) * softplus_of(-z) - z
 
-    return _elementwise_loss(op, x, t, loss, reduction, d_input, d_target)
+    return _elementwise_loss(
+        op, x, t, loss if w is None else loss * w, reduction, d_input, d_target, w
+    )
 
 
 # ----------------------------------------------------------- classification losses
 
 
-def _classes_last(op: str, x: Tensor) -> tuple[np.ndarray, int]:
-    """The input with the class axis (1, or 0 for an unbatched ``(C,)`` input) moved last,
-    and the number of classes."""
+def _class_axis(op: str, x: Tensor) -> int:
+    """The class axis: 1 for ``(N, C, d...)``, 0 for an unbatched ``(C,)`` input."""
     if x.ndim == 0:
         raise ValueError(f"{op}: input must have a class axis: (C,), (N, C) or (N, C, d...)")
-    if x.ndim == 1:
-        return x.data, x.shape[0]
-    return (x.data if x.ndim == 2 else np.moveaxis(x.data, 1, -1)), x.shape[1]
+    return 0 if x.ndim == 1 else 1
 
 
-def _classes_back(grad: np.ndarray, ndim: int) -> np.ndarray:
-    return np.moveaxis(grad, -1, 1) if ndim > 2 else grad
-
-
-def _labels(op: str, x: Tensor, t: Tensor) -> np.ndarray:
+def _labels(op: str, x: Tensor, t: Any) -> np.ndarray:
     """Check that ``t`` holds integer class labels shaped like the input without its class
     axis; return them."""
+    labels = t._array if isinstance(t, Tensor) else np.asarray(t)
     expected = x.shape[:1] + x.shape[2:] if x.ndim > 1 else ()
-    if t.dtype.kind not in "iu":
+    if labels.dtype.kind not in "iu":
         hint = ""
-        if t.dtype.kind in "fb" and t.shape == expected:
+        if labels.dtype.kind in "fb" and labels.shape == expected:
             hint = "; convert the labels, e.g. target.astype(np.int64)"
         if op == "cross_entropy":
             hint += f" (or pass class probabilities: a float target of shape {x.shape})"
         raise TypeError(
             f"{op}: target must hold integer class labels of shape {expected} for input "
-            f"shape {x.shape}, got dtype {t.dtype} and shape {t.shape}{hint}"
+            f"shape {x.shape}, got dtype {labels.dtype} and shape {labels.shape}{hint}"
         )
-    if t.shape != expected:
+    if labels.shape != expected:
         raise ValueError(
             f"{op}: input shape {x.shape} needs target shape {expected} (the input's shape "
-            f"without the class axis), got {t.shape}"
+            f"without the class axis), got {labels.shape}"
         )
-    return t.data
+    return labels
 
 
-def _all_counted(labels: np.ndarray, n_classes: int, ignore_index: int) -> bool:
-    """Whether every label is a class in ``[0, C)`` and none is ``ignore_index``: the usual
-    case, told with two reductions instead of the masks of :func:`_class_indices`."""
+def _all_count(labels: np.ndarray, n_classes: int, ignore_index: int) -> bool:
+    """Whether every label is a class in ``[0, C)`` and none is ``ignore_index``: the
+    usual case, told with two reductions instead of the masks of :func:`_counted`."""
     if labels.size == 0 or labels.min() < 0 or labels.max() >= n_classes:
         return False
     return not (0 <= ignore_index < n_classes and (labels == ignore_index).any())
 
 
-def _class_indices(
+def _counted(
     op: str, labels: np.ndarray, n_classes: int, ignore_index: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Check the range of labels checked by :func:`_labels`; return them with ignored ones
-    replaced by 0 (so they can index), and the mask of labels that count."""
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Check the labels' range; return them with ignored ones replaced by 0 (so they can
+    index), and the mask of labels that count (None when all do)."""
+    if _all_count(labels, n_classes, ignore_index):
+        return labels, None
     valid = labels != ignore_index
     out_of_range = valid & ((labels < 0) | (labels >= n_classes))
     if out_of_range.any():
@@ -353,31 +405,55 @@ def _class_indices(
     return np.where(valid, labels, 0), valid
 
 
-def _log_softmax(z: np.ndarray) -> np.ndarray:
-    # Subtracting the row max keeps exp() in (0, 1]: no overflow at any logit size.
-    shifted = z - z.max(axis=-1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+def _pick(a: np.ndarray, labels: np.ndarray, axis: int) -> np.ndarray:
+    """``a[n, labels[n], ...]``: each sample's entry at its label along the class axis."""
+    if a.ndim == 2:
+        return a[np.arange(len(labels)), labels]
+    return np.take_along_axis(a, np.expand_dims(labels, axis), axis=axis).squeeze(axis)
 
 
-def _reduce_samples(per_sample: np.ndarray, reduction: str, total_weight: Any) -> tuple:
-    """Reduce per-sample losses of class labels; return the result and the factor that
-    turns the incoming gradient into d(result)/d(each sample's loss)."""
+def _at_labels(labels: np.ndarray, values: Any, shape: tuple, axis: int, dtype: Any) -> Any:
+    """An array of ``shape`` holding ``values`` at the labels along the class axis."""
+    out = np.zeros(shape, dtype)
+    if len(shape) == 2:
+        out[np.arange(len(labels)), labels] = values
+    else:
+        values = np.broadcast_to(np.asarray(values, dtype), labels.shape)
+        np.put_along_axis(out, np.expand_dims(labels, axis),
+                          np.expand_dims(values, axis), axis=axis)
+    return out
+
+
+def _sample_grad(g: Any, reduction: str, total: Any, axis: int) -> Any:
+    """The gradient of each sample's loss, shaped to broadcast against the input (a
+    class axis of length 1). When no label counts (``total`` 0) the mean is NaN and the
+    gradient 0, as PyTorch's for ignored labels."""
     if reduction == "none":
-        return per_sample, 1
+        return g.reshape(g.shape[:1] + (1,) + g.shape[1:]) if axis == 1 else g
     if reduction == "sum":
-        return np.asarray(per_sample.sum()), 1
-    if total_weight == 0:  # every label ignored: PyTorch's 0/0 = nan, and zero gradients
-        return np.full((), np.nan, dtype=per_sample.dtype), 0
-    scale = 1 / float(total_weight)  # a Python float keeps float32 gradients float32
-    return np.asarray(per_sample.sum() * scale, dtype=per_sample.dtype), scale
+        return g
+    return g / total if total else g * 0
+
+
+def _log_likelihood(
+    op: str, logp: Tensor, per_sample: np.ndarray, coefficients: Callable[[], np.ndarray],
+    reduction: str, total: Any, axis: int,
+) -> Tensor:
+    """The op ``-Σ_c a_c logp_c`` along the class axis, reduced: ``per_sample`` is its
+    value (computed by the caller in the cheapest way), ``coefficients()`` the constant
+    array ``a`` (built only when the gradient is wanted). Linear in ``logp``, so its
+    gradient ``-a g`` is differentiable again."""
+    out = _reduce(per_sample, reduction, total)
+    return Tensor.from_op(
+        out, (logp,),
+        lambda g, out, logp: (-coefficients() * _sample_grad(g, reduction, total, axis),),
+        op,
+    )
 
 
 def nll_loss(
-    input: Any,  # noqa: A002
-    target: Any,
-    weight: Any = None,
-    reduction: str = "mean",
-    ignore_index: int = -100,
+    input: Any, target: Any, weight: Any = None, size_average: Any = None,
+    ignore_index: int = -100, reduce: Any = None, reduction: str = "mean",
 ) -> Tensor:
     """Negative log-likelihood of class labels, as ``torch.nn.functional.nll_loss``.
 
@@ -393,47 +469,60 @@ def nll_loss(
         Class labels in ``[0, C)``, shape ``(N,)``, ``(N, d1, ...)`` or ``()``.
     weight : array_like, optional
         One weight per class, shape ``(C,)``.
-    reduction : {"mean", "sum", "none"}
     ignore_index : int
         Labels equal to it contribute nothing (and do not count in the mean).
-
-    Returns
-    -------
-    Tensor
+    reduction : {"mean", "sum", "none"}
     """
     op = "nll_loss"
-    _check_reduction(op, reduction)
+    reduction = legacy_reduction(op, size_average, reduce, reduction)
     x = _input(op, input)
-    logp, n_classes = _classes_last(op, x)
-    t = _target_tensor(target)
-    labels, valid = _class_indices(op, _labels(op, x, t), n_classes, ignore_index)
-    w = _constant(op, "weight", weight, x, shape=(n_classes,))
-    wy = (valid if w is None else w[labels] * valid).astype(x.dtype)
-    picked = np.take_along_axis(logp, labels[..., None], axis=-1)[..., 0]
-    per_sample = -wy * picked
-    out, scale = _reduce_samples(per_sample, reduction, wy.sum())
+    return _nll(op, x, target, weight, ignore_index, reduction, 0.0)
 
-    def backward(g: np.ndarray) -> tuple[np.ndarray, None]:
-        grad = np.zeros_like(logp)
-        np.put_along_axis(grad, labels[..., None], (-wy * (g * scale))[..., None], axis=-1)
-        return _classes_back(grad, x.ndim), None
 
-    return Tensor.from_op(out, (x, t), backward, op)
+def _nll(
+    op: str, logp: Tensor, target: Any, weight: Any, ignore_index: int, reduction: str,
+    eps: float,
+) -> Tensor:
+    """nll_loss of ``logp``, with cross_entropy's label smoothing ``eps``: PyTorch's
+    ``(1 - ε) nll + ε/C Σ_c -w_c logp_c`` over the counted samples, with the same
+    normaliser (the summed weights of the counted labels)."""
+    axis = _class_axis(op, logp)
+    n_classes = logp.shape[axis]
+    w = _constant(op, "weight", weight, logp, shape=(n_classes,))
+    labels, valid = _counted(op, _labels(op, logp, target), n_classes, ignore_index)
+    # Each sample's weight: weight[label], 0 where ignored.
+    if w is None:
+        hit = 1.0 if valid is None else valid.astype(logp.dtype)
+    else:
+        hit = w[labels] if valid is None else w[labels] * valid
+    total = labels.size if w is None and valid is None else hit.sum()
+    picked = _pick(logp._array, labels, axis)
+    if not eps:
+        return _log_likelihood(
+            op, logp, -hit * picked,
+            lambda: _at_labels(labels, hit, logp.shape, axis, logp.dtype),
+            reduction, total, axis,
+        )
+
+    # Smoothing spreads ε/C · w_c over every class of each counted sample.
+    class_shape = (n_classes,) + (1,) * (logp.ndim - axis - 1)
+    spread = (eps / n_classes) * (1.0 if w is None else w.reshape(class_shape))
+    spread = spread * (1.0 if valid is None else np.expand_dims(valid, axis))
+    per_sample = -(1 - eps) * hit * picked - (spread * logp._array).sum(axis=axis)
+
+    def coefficients() -> np.ndarray:
+        return _at_labels(labels, (1 - eps) * hit, logp.shape, axis, logp.dtype) + spread
+
+    return _log_likelihood(op, logp, per_sample, coefficients, reduction, total, axis)
 
 
 def cross_entropy(
-    input: Any,  # noqa: A002
-    target: Any,
-    weight: Any = None,
-    reduction: str = "mean",
-    ignore_index: int = -100,
+    input: Any, target: Any, weight: Any = None, size_average: Any = None,
+    ignore_index: int = -100, reduce: Any = None, reduction: str = "mean",
     label_smoothing: float = 0.0,
 ) -> Tensor:
-    """Softmax cross-entropy on raw scores, as ``torch.nn.functional.cross_entropy``.
-
-    ``log_softmax`` and the negative log-likelihood in one op: the forward uses the
-    stable log-sum-exp and the gradient with respect to the scores is
-    ``softmax - (smoothed) one-hot``, scaled by the weights.
+    """Softmax cross-entropy on raw scores, as ``torch.nn.functional.cross_entropy``:
+    ``log_softmax`` over the class axis, then the negative log-likelihood.
 
     Parameters
     ----------
@@ -445,11 +534,11 @@ def cross_entropy(
         receive a gradient).
     weight : array_like, optional
         One weight per class, shape ``(C,)``.
+    ignore_index : int
+        Labels equal to it contribute nothing (labels only).
     reduction : {"mean", "sum", "none"}
         For labels, the mean divides by the summed weights of the non-ignored samples (as
         PyTorch); for probabilities, by the number of samples.
-    ignore_index : int
-        Labels equal to it contribute nothing (labels only).
     label_smoothing : float
         In ``[0, 1]``: the target becomes ``(1 - ε) * one-hot + ε / C``.
 
@@ -459,97 +548,50 @@ def cross_entropy(
         A scalar, or the per-sample losses ``(N, d1, ...)`` for ``reduction="none"``.
     """
     op = "cross_entropy"
-    _check_reduction(op, reduction)
+    reduction = legacy_reduction(op, size_average, reduce, reduction)
     x = _input(op, input)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{op}: label_smoothing must be in [0, 1], got {label_smoothing}")
-    z, n_classes = _classes_last(op, x)
-    t = _target_tensor(target)
-    w = _constant(op, "weight", weight, x, shape=(n_classes,))
+    axis = _class_axis(op, x)
     eps = float(label_smoothing)
-    logp = _log_softmax(z)
-    if t.dtype.kind == "f" and t.shape == x.shape:
-        if ignore_index >= 0:
-            raise ValueError(
-                f"{op}: ignore_index={ignore_index} does not apply to a target of class "
-                "probabilities"
-            )
-        return _cross_entropy_probabilities(op, x, t, logp, w, eps, reduction)
-
-    labels = _labels(op, x, t)
-    if x.ndim == 2 and w is None and not eps and _all_counted(labels, n_classes, ignore_index):
-        return _cross_entropy_all_counted(op, x, t, logp, labels, reduction)
-    labels, valid = _class_indices(op, labels, n_classes, ignore_index)
-    wy = (valid if w is None else w[labels] * valid).astype(x.dtype)
-    picked = np.take_along_axis(logp, labels[..., None], axis=-1)[..., 0]
-    per_sample = -(1 - eps) * wy * picked
-    if eps:
-        # PyTorch's smoothing term: -ε/C Σ_c w_c log p_c for every counted sample.
-        smooth = -(logp.sum(axis=-1) if w is None else logp @ w)
-        per_sample = per_sample + (eps / n_classes) * smooth * valid
-    out, scale = _reduce_samples(per_sample, reduction, wy.sum())
-
-    def backward(g: np.ndarray) -> tuple[np.ndarray, None]:
-        # d loss / d log p = -(hit at the label) - spread * w_c, and through log_softmax
-        # d z = d logp - softmax * Σ_c d logp_c.
-        s = g * scale
-        hit = (1 - eps) * wy * s
-        spread = s * valid * (eps / n_classes)  # this order keeps float32 float32
-        w_total = n_classes if w is None else w.sum()
-        grad = np.exp(logp) * (hit + spread * w_total)[..., None]
-        if eps:
-            grad -= spread[..., None] * (1 if w is None else w)
-        at_label = np.take_along_axis(grad, labels[..., None], axis=-1)
-        np.put_along_axis(grad, labels[..., None], at_label - hit[..., None], axis=-1)
-        return _classes_back(grad, x.ndim), None
-
-    return Tensor.from_op(out, (x, t), backward, op)
+    t = target if isinstance(target, Tensor) else Tensor._wrap(np.asarray(target))
+    if t.dtype.kind != "f" or t.shape != x.shape:
+        return _nll(op, log_softmax(x, axis), t, weight, ignore_index, reduction, eps)
+    if ignore_index >= 0:
+        raise ValueError(
+            f"{op}: ignore_index={ignore_index} does not apply to a target of class "
+            "probabilities"
+        )
+    w = _constant(op, "weight", weight, x, shape=(x.shape[axis],))
+    return _soft_cross_entropy(op, log_softmax(x, axis), _target(op, x, t), w, eps,
+                               reduction, axis)
 
 
-def _cross_entropy_all_counted(
-    op: str, x: Tensor, t: Tensor, logp: np.ndarray, labels: np.ndarray, reduction: str
+def _soft_cross_entropy(
+    op: str, logp: Tensor, p: Tensor, w: Any, eps: float, reduction: str, axis: int
 ) -> Tensor:
-    """cross_entropy of ``(N, C)`` scores whose labels all count, without weights or label
-    smoothing: the training loop's case. The general path's masks, weights and
-    take/put_along_axis cost more than the maths itself at batch sizes like 64, so this
-    one indexes the rows directly. Same forward values, same gradient up to rounding."""
-    rows = np.arange(len(labels))
-    out, scale = _reduce_samples(-logp[rows, labels], reduction, len(labels))
+    """cross_entropy with class-probability targets ``p``: ``-Σ_c w_c q_c logp_c`` with
+    ``q = (1 - ε) p + ε / C``; bilinear in ``(q, logp)``, and ``p`` may need a gradient."""
+    n_classes = logp.shape[axis]
+    class_shape = (n_classes,) + (1,) * (logp.ndim - axis - 1)
+    w_c = 1 if w is None else w.reshape(class_shape)
 
-    def backward(g: np.ndarray) -> tuple[np.ndarray, None]:
-        grad = np.exp(logp)  # softmax - one-hot, times the upstream gradient
-        grad[rows, labels] -= 1
-        s = g * scale
-        grad *= s[:, None] if reduction == "none" else s
-        return grad, None
+    def weighted_q(p: Any) -> Any:
+        return (p * (1 - eps) + eps / n_classes if eps else p) * w_c
 
-    return Tensor.from_op(out, (x, t), backward, op)
+    per_sample = -(weighted_q(p._array) * logp._array).sum(axis=axis)
+    total = per_sample.size
+    need_logp, need_p = logp.requires_grad, p.requires_grad
+
+    def backward(g: Any, out: Any, logp: Any, p: Any) -> tuple[Any, Any]:
+        s = _sample_grad(g, reduction, total, axis)
+        return (-weighted_q(p) * s if need_logp else None,
+                -(1 - eps) * w_c * logp * s if need_p else None)
+
+    return Tensor.from_op(_reduce(per_sample, reduction), (logp, p), backward, op)
 
 
-def _cross_entropy_probabilities(
-    op: str, x: Tensor, t: Tensor, logp: np.ndarray, w: Any, eps: float, reduction: str
-) -> Tensor:
-    """cross_entropy with class-probability targets: ``-Σ_c w_c p_c log softmax(z)_c``."""
-    n_classes = logp.shape[-1]
-    p, _ = _classes_last(op, t)
-    p = p.astype(x.dtype, copy=False)
-    if eps:
-        p = p * (1 - eps) + eps / n_classes
-    wp = p if w is None else p * w
-    per_sample = -(wp * logp).sum(axis=-1)
-    n = per_sample.size
-    out = _reduce(per_sample, reduction)
-
-    def backward(g: np.ndarray) -> tuple[Any, Any]:
-        s = g[..., None] if reduction == "none" else _upstream(g, reduction, n)
-        gz = gt = None
-        if x.requires_grad:
-            # d/dz of -Σ wp log softmax(z) = softmax * Σ wp - wp
-            gz = _classes_back((np.exp(logp) * wp.sum(axis=-1, keepdims=True) - wp) * s,
-                               x.ndim)
-        if t.requires_grad:
-            d = -logp * (1 - eps)
-            gt = _classes_back((d if w is None else d * w) * s, x.ndim)
-        return gz, gt
-
-    return Tensor.from_op(out, (x, t), backward, op)
+__all__ = [
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
+    "l1_loss", "mse_loss", "nll_loss",
+]
