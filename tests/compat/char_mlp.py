@@ -11,7 +11,8 @@ FRAMEWORK_RANDOM = {"random_batch_loss", "samples"}
 WORDS = """emma olivia ava isabella sophia charlotte mia amelia harper evelyn abigail emily
 elizabeth mila ella avery sofia camila aria scarlett victoria madison luna grace chloe
 penelope layla riley zoey nora lily eleanor hannah lillian addison aubrey ellie stella
-natalie zoe leah hazel violet aurora savannah audrey brooklyn bella claire skylar""".split()
+natalie zoe leah hazel violet aurora savannah audrey brooklyn bella claire skylar
+jaxon quinn willow maxine""".split()
 
 BLOCK_SIZE = 3  # context length: how many characters predict the next one
 N_EMBD = 5
@@ -41,7 +42,7 @@ def run(torch, W_bigram, C, W1, b1, W2, b2, batches):
     stoi["."] = 0
     itos = {i: s for s, i in stoi.items()}
     vocab_size = len(itos)
-    assert vocab_size <= VOCAB
+    assert vocab_size == VOCAB  # '.' and every letter a..z
 
     # --- Bigram counts in an int32 table.
     N = torch.zeros((VOCAB, VOCAB), dtype=torch.int32)
