@@ -69,7 +69,7 @@ def test_against_torch_autograd_functional(name):
     torch = pytest.importorskip("torch")
     taf = torch.autograd.functional
     x_np, y_np = X, Y
-    v_out = (RNG.standard_normal(3), RNG.standard_normal((2, 3)))
+    v_out = (RNG.standard_normal((2, 3)), RNG.standard_normal((2, 3)))
     v_in = (RNG.standard_normal(3), RNG.standard_normal((2, 3)))
 
     def ours(*a):

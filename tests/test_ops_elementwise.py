@@ -10,7 +10,7 @@ from hypothesis.extra import numpy as hnp
 
 from tinygrad_lab import Tensor
 from tinygrad_lab.ops import elementwise as E
-from tinygrad_lab.testing import gradcheck
+from tinygrad_lab.testing import gradcheck, gradgradcheck
 from tinygrad_lab.testing import strategies as tst
 
 
@@ -52,10 +52,11 @@ def test_binary_with_broadcasting(name, data):
     out = op(Tensor(a), Tensor(b))
     expected = reference(a, b)
     assert out.shape == np.shape(expected)
-    np.testing.assert_allclose(out.data, expected, rtol=1e-14, atol=0)
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-14, atol=0)
     assert gradcheck(op, [leaf(a), leaf(b)])
     assert gradcheck(lambda x: op(x, Tensor(b)), [leaf(a)])
     assert gradcheck(lambda y: op(Tensor(a), y), [leaf(b)])
+    assert gradgradcheck(op, [leaf(a), leaf(b)])  # second derivatives, all pairs
 
 
 UNARY = {
@@ -71,6 +72,22 @@ UNARY = {
     "rpow": (lambda t: 2.0**t, lambda x: 2.0**x, None),
     "scalar_mix": (lambda t: (2.0 - t) * 3 / (t * t + 1.0) + 1,
                    lambda x: (2.0 - x) * 3 / (x * x + 1.0) + 1, None),
+    "sin": (E.sin, np.sin, None),
+    "cos": (E.cos, np.cos, None),
+    "tan": (E.tan, np.tan, on_grid(0.0, -140, 140)),
+    "sinh": (E.sinh, np.sinh, None),
+    "cosh": (E.cosh, np.cosh, None),
+    "asin": (E.asin, np.arcsin, on_grid(0.0, -90, 90)),
+    "acos": (E.acos, np.arccos, on_grid(0.0, -90, 90)),
+    "atan": (E.atan, np.arctan, None),
+    "log2": (E.log2, np.log2, on_grid(0.0, 10, 300)),
+    "log10": (E.log10, np.log10, on_grid(0.0, 10, 300)),
+    "log1p": (E.log1p, np.log1p, on_grid(0.0, -90, 300)),
+    "expm1": (E.expm1, np.expm1, None),
+    "square": (E.square, np.square, None),
+    "reciprocal": (E.reciprocal, np.reciprocal, on_grid(0.0, 10, 300)),
+    "rsqrt": (E.rsqrt, lambda x: 1 / np.sqrt(x), on_grid(0.0, 10, 300)),
+    "sign_times_x": (lambda t: E.sign(t) * t * t, lambda x: np.sign(x) * x * x, on_grid(0.005)),
 }
 
 
@@ -83,8 +100,9 @@ def test_unary(name, data):
     x = data.draw(tst.arrays(shape=shape, elements=elements))
     out = op(Tensor(x))
     assert out.shape == x.shape
-    np.testing.assert_allclose(out.data, reference(x), rtol=1e-14, atol=0)
+    np.testing.assert_allclose(out.numpy(), reference(x), rtol=1e-14, atol=0)
     assert gradcheck(op, [leaf(x)])
+    assert gradgradcheck(op, [leaf(x)])
 
 
 @settings(max_examples=examples(30))
@@ -96,10 +114,11 @@ def test_where_with_broadcasting(data):
     a = data.draw(tst.arrays(shape=shape_a))
     b = data.draw(tst.arrays(shape=shape_b))
     out = E.where(cond, Tensor(a), Tensor(b))
-    np.testing.assert_array_equal(out.data, np.where(cond, a, b))
+    np.testing.assert_array_equal(out.numpy(), np.where(cond, a, b))
     assert gradcheck(lambda x, y: E.where(cond, x, y), [leaf(a), leaf(b)])
     assert gradcheck(lambda x, y: E.where(Tensor(cond), x, y), [leaf(a), leaf(b)])
     assert gradcheck(lambda x: E.where(cond, x, 0.5), [leaf(a)])
+    assert gradgradcheck(lambda x, y: E.where(cond, x * x, y * x), [leaf(a), leaf(b)])
 
 
 # ------------------------------------------------------------- ties, bounds, zeros
@@ -108,18 +127,18 @@ def test_where_with_broadcasting(data):
 def test_ties_kinks_and_bounds_follow_pytorch():
     a, b = leaf([1.0, 2.0, 3.0]), leaf([1.0, 5.0, 0.0])
     E.maximum(a, b).sum().backward()
-    np.testing.assert_array_equal(a.grad.data, [0.5, 0.0, 1.0])
-    np.testing.assert_array_equal(b.grad.data, [0.5, 1.0, 0.0])
+    np.testing.assert_array_equal(a.grad.numpy(), [0.5, 0.0, 1.0])
+    np.testing.assert_array_equal(b.grad.numpy(), [0.5, 1.0, 0.0])
     a.grad = b.grad = None
     E.minimum(a, b).sum().backward()
-    np.testing.assert_array_equal(a.grad.data, [0.5, 1.0, 0.0])
+    np.testing.assert_array_equal(a.grad.numpy(), [0.5, 1.0, 0.0])
 
     x = leaf([-2.0, -1.0, 0.0, 1.0, 2.0])
     x.clip(-1.0, 1.0).sum().backward()  # bounds included, as torch.clamp
-    np.testing.assert_array_equal(x.grad.data, [0.0, 1.0, 1.0, 1.0, 0.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 1.0, 1.0, 1.0, 0.0])
     x.grad = None
     abs(x).sum().backward()  # subgradient 0 at 0
-    np.testing.assert_array_equal(x.grad.data, [-1.0, -1.0, 0.0, 1.0, 1.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [-1.0, -1.0, 0.0, 1.0, 1.0])
 
 
 def test_against_torch():
@@ -143,7 +162,7 @@ def test_against_torch():
         x, y = leaf(a), leaf(b)
         u, v = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
         out, ref = ours(x, y), theirs(u, v)
-        np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=1e-13)
+        np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), rtol=1e-13)
         g = rng.standard_normal(out.shape)
         out.backward(g)
         ref.backward(torch.tensor(g))
@@ -151,7 +170,7 @@ def test_against_torch():
             if w.grad is None:
                 assert t.grad is None
             else:
-                np.testing.assert_allclose(t.grad.data, w.grad.numpy(), rtol=1e-12, atol=1e-14)
+                np.testing.assert_allclose(t.grad.numpy(), w.grad.numpy(), rtol=1e-12, atol=1e-14)
 
 
 # ----------------------------------------------------------------------------- errors
@@ -177,29 +196,29 @@ def readonly_seed(out):
     """A tensor whose backward hands ``out``'s closure a read-only gradient."""
     g = np.random.default_rng(0).standard_normal(out.shape)
     g.flags.writeable = False
-    return Tensor.from_op(out.data.copy(), (out,), lambda _: (g,), "readonly_seed")
+    return Tensor.from_op(out.numpy().copy(), (out,), lambda _g, _out, _x: (g,), "readonly_seed")
 
 
 @pytest.mark.parametrize("op", [
     E.add, E.sub, E.mul, E.div, E.pow, E.maximum, E.minimum,
-    lambda x, y: E.where(x.data > 1, x, y),
+    lambda x, y: E.where(x.numpy() > 1, x, y),
     lambda x, y: E.neg(x) + E.exp(y) + E.log(x) + E.sqrt(x) + E.abs(y) + E.clip(y, 0.5, 1.5),
 ])
 def test_ops_modify_neither_inputs_nor_gradients(op):
     rng = np.random.default_rng(8)
     x, y = leaf(rng.uniform(0.5, 2.0, (2, 3))), leaf(rng.uniform(0.5, 2.0, (3,)))
-    saved = x.data.copy(), y.data.copy()
-    x.data.flags.writeable = y.data.flags.writeable = False
+    saved = x.numpy().copy(), y.numpy().copy()
+    x.numpy().flags.writeable = y.numpy().flags.writeable = False
     readonly_seed(op(x, y)).sum().backward()
-    np.testing.assert_array_equal(x.data, saved[0])
-    np.testing.assert_array_equal(y.data, saved[1])
+    np.testing.assert_array_equal(x.numpy(), saved[0])
+    np.testing.assert_array_equal(y.numpy(), saved[1])
     assert x.grad.shape == x.shape and y.grad.shape == y.shape
 
 
 def test_python_numbers_on_both_sides():
     import tinygrad_lab as tl
 
-    np.testing.assert_array_equal(tl.where(np.array([True, False]), 1.0, 0.0).data, [1, 0])
+    np.testing.assert_array_equal(tl.where(np.array([True, False]), 1.0, 0.0).numpy(), [1, 0])
     assert tl.ops.elementwise.add(1.0, 2.0).item() == 3.0
 
 
@@ -208,5 +227,5 @@ def test_pow_at_zero_base_has_pytorch_gradients():
     exponent = Tensor(np.array([2.0, 2.0, 0.0]), requires_grad=True)
     with np.errstate(all="raise"):
         (base**exponent).sum().backward()
-    np.testing.assert_array_equal(exponent.grad.data, [0.0, 4 * np.log(2.0), 0.0])
-    np.testing.assert_array_equal(base.grad.data, [0.0, 4.0, 0.0])
+    np.testing.assert_array_equal(exponent.grad.numpy(), [0.0, 4 * np.log(2.0), 0.0])
+    np.testing.assert_array_equal(base.grad.numpy(), [0.0, 4.0, 0.0])

@@ -24,7 +24,14 @@ from .engine import (
     set_grad_enabled,
 )
 from .factories import *  # noqa: F403
+from .ops.activation import *  # noqa: F403
+from .ops.conv import avg_pool1d, conv1d, conv2d, max_pool1d, max_pool2d
 from .ops.elementwise import *  # noqa: F403
+from .ops.indexing import *  # noqa: F403
+from .ops.layers import dropout
+from .ops.linalg import *  # noqa: F403
+from .ops.reduce import *  # noqa: F403
+from .ops.shape import *  # noqa: F403
 from .random import Generator, default_generator, manual_seed
 from .tensor import Tensor, device, get_default_dtype, set_default_dtype
 

@@ -2,6 +2,9 @@
 ``Tensor.from_op`` its gradient formula; importing a family registers its ops as Tensor
 methods (``t.exp()``), operators (``a + b``) and NumPy overrides (``np.exp(t)``)."""
 
-from . import activation, conv, elementwise, indexing, linalg, loss, reduce, shape
+from . import activation, conv, elementwise, indexing, layers, linalg, loss, reduce, shape
 
-__all__ = ["activation", "conv", "elementwise", "indexing", "linalg", "loss", "reduce", "shape"]
+__all__ = [
+    "activation", "conv", "elementwise", "indexing", "layers", "linalg", "loss", "reduce",
+    "shape",
+]

@@ -142,7 +142,8 @@ def pow(base: Any, exponent: Any) -> Tensor:  # noqa: A001
     Otherwise the gradient with respect to the exponent is ``out * log(base)``, which
     only exists for a positive base. At a zero base both gradients follow PyTorch: 0 for
     a zero exponent (``d 0**e / d base``) and 0 for a non-negative exponent
-    (``d 0**e / d e``), instead of NaN.
+    (``d 0**e / d e``), instead of NaN. (Only the zero base is masked, so that the
+    gradient stays differentiable in the exponent at ``e = 0``.)
     """
     if isinstance(exponent, (int, float)) and not isinstance(exponent, bool) and isinstance(
         base, Tensor
@@ -166,7 +167,7 @@ def pow(base: Any, exponent: Any) -> Tensor:  # noqa: A001
 
 def _pow_backward(g: Any, out: Any, b: Any, e: Any) -> tuple[Any, Any]:
     with np.errstate(divide="ignore", invalid="ignore"):  # the 0 cases are masked
-        grad_base = g * np.where(e == 0, 0.0, e * b ** (e - 1))
+        grad_base = g * np.where((e == 0) & (b == 0), 0.0, e * b ** (e - 1))
         grad_exp = g * np.where((b == 0) & (e >= 0), 0.0, out * np.log(b))
     return grad_base, grad_exp
 
