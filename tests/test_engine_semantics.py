@@ -523,3 +523,10 @@ def test_gradgradcheck_catches_a_formula_that_detached_its_incoming_gradient():
     assert gradcheck(double, [x])
     with pytest.raises(GradcheckError, match="input 1"):  # input 1 is v, the cotangent
         gradgradcheck(double, [x])
+
+
+def test_a_formula_with_the_old_signature_gets_a_clear_error():
+    x = leaf([1.0, 2.0])
+    y = Tensor.from_op(x.numpy() * 2, (x,), lambda g: (2 * g,), "old_style")
+    with pytest.raises(TypeError, match=r"op 'old_style' must take \(g, out, \*inputs\)"):
+        y.backward(np.ones(2))

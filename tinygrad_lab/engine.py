@@ -413,12 +413,16 @@ def backward(
             if node._seq < last_change:
                 _check_unchanged(node)
             parents = node._parents
-            if create_graph:
-                grads = formula(g, node, *parents)
-            elif len(parents) == 1:
-                grads = formula(g, node._array, parents[0]._array)
-            else:
-                grads = formula(g, node._array, *[p._array for p in parents])
+            try:
+                if create_graph:
+                    grads = formula(g, node, *parents)
+                elif len(parents) == 1:
+                    grads = formula(g, node._array, parents[0]._array)
+                else:
+                    grads = formula(g, node._array, *[p._array for p in parents])
+            except TypeError as err:
+                _explain_signature(formula, node, err)
+                raise
             if not retain_graph:
                 node._backward = None  # frees the formula and what it captured
                 node._parents = ()  # and the inputs: keeping the loss keeps nothing
@@ -455,6 +459,21 @@ def backward(
     finally:
         modes.grad_enabled = saved_mode
     return found
+
+
+def _explain_signature(formula: Callable, node: GraphNode, err: TypeError) -> None:
+    """Raise a clear error when a gradient formula has the wrong signature (e.g. the old
+    ``lambda g: ...``); other TypeErrors pass through."""
+    try:
+        inspect.signature(formula).bind(None, None, *node._parents)
+    except TypeError:
+        raise TypeError(
+            f"the gradient formula of op '{node._op}' must take (g, out, *inputs): here "
+            f"g, out and {len(node._parents)} input(s), e.g. "
+            "lambda g, out, x: (g * out,)"
+        ) from err
+    except ValueError:  # no signature to inspect (a builtin): nothing to add
+        pass
 
 
 def _finish_leaves(leaves: dict, wanted: set[int] | None, found: dict[int, Any],
