@@ -164,7 +164,22 @@ def test_iteration_and_len():
 
 def test_integer_clip_keeps_fractional_bounds():
     out = Tensor(np.array([0, 1, 3])).clip(0.5, 2.5)
-    assert out.tolist() == [0.5, 1.0, 2.5]
+    assert out.tolist() == [0.5, 1.0, 2.5] and out.dtype == tl.get_default_dtype()
+
+
+@pytest.mark.parametrize("reduce", ["sum", "mean", "max", "min", "logsumexp"])
+def test_reductions_of_a_0d_tensor_accept_dim_0_and_minus_1(reduce):
+    x = leaf(3.0)
+    for dim in (0, -1):
+        out = getattr(x, reduce)(dim)
+        value = out.values if hasattr(out, "values") else out
+        assert value.shape == () and value.item() == pytest.approx(3.0)
+    x.sum(axis=0).backward()
+    assert x.grad.item() == 1.0
+
+
+def test_dropout_accepts_numpy_scalars():
+    assert tl.nn.Dropout(np.float32(0.5)).p == 0.5
 
 
 # ------------------------------------------------------------------ grad modes

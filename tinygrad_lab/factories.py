@@ -17,7 +17,8 @@ from .random import get_rng
 from .tensor import Tensor, _check_device, get_default_dtype, inplace, register_methods
 
 __all__ = [
-    "arange", "as_tensor", "bernoulli", "empty", "empty_like", "eye", "from_numpy",
+    "BoolTensor", "DoubleTensor", "FloatTensor", "IntTensor", "LongTensor", "arange",
+    "as_tensor", "bernoulli", "empty", "empty_like", "eye", "from_numpy",
     "full", "full_like", "is_tensor", "linspace", "logspace", "multinomial", "normal",
     "numel", "ones", "ones_like", "rand", "rand_like", "randint", "randint_like", "randn",
     "randn_like", "randperm", "tensor", "zeros", "zeros_like",
@@ -312,6 +313,30 @@ def multinomial(input: Any, num_samples: int, replacement: bool = False,  # noqa
     out = np.stack([rng.choice(rows.shape[1], size=num_samples, replace=replacement,
                                p=row / total) for row, total in zip(rows, sums, strict=True)])
     return Tensor._wrap(out.reshape(weights.shape[:-1] + (num_samples,)).astype(np.int64))
+
+
+# ------------------------------------------------ PyTorch's legacy constructors
+
+
+def _legacy(name: str, dtype: np.dtype) -> Any:
+    """``torch.FloatTensor([1, 2])`` copies data; ``torch.FloatTensor(2, 3)`` makes a
+    tensor of that size (zeros here, where PyTorch leaves memory uninitialised)."""
+
+    def constructor(*args: Any) -> Tensor:
+        if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
+            return tensor(args[0], dtype=dtype)
+        return _make(np.zeros(_size(name, args), dtype), False, None)
+
+    constructor.__name__ = constructor.__qualname__ = name
+    constructor.__doc__ = _legacy.__doc__
+    return constructor
+
+
+FloatTensor = _legacy("FloatTensor", np.dtype(np.float32))
+DoubleTensor = _legacy("DoubleTensor", np.dtype(np.float64))
+LongTensor = _legacy("LongTensor", np.dtype(np.int64))
+IntTensor = _legacy("IntTensor", np.dtype(np.int32))
+BoolTensor = _legacy("BoolTensor", np.dtype(np.bool_))
 
 
 # ------------------------------------------------------- random in-place methods

@@ -334,7 +334,7 @@ def clip(x: Any, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
         for v in (lo, hi)
         if v is not None and not (np.isscalar(v) and np.isinf(v))
     ):
-        array = array.astype(np.result_type(array.dtype, np.float32))
+        array = array.astype(get_default_dtype())  # as PyTorch promotes
     out = np.clip(array, lo, hi)
     if out.dtype != array.dtype and array.dtype.kind == "f":
         out = out.astype(array.dtype)
