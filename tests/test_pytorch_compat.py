@@ -217,3 +217,12 @@ def test_tensor_from_a_list_of_tensors_keeps_their_float_dtype():
     t64 = tinygrad_lab.tensor(1.0, dtype=tinygrad_lab.float64)
     assert tinygrad_lab.tensor([t64, 2.0]).dtype == np.float64
     assert tinygrad_lab.tensor([tinygrad_lab.tensor(1), 2.5]).dtype == np.float32
+
+
+def test_type_takes_a_legacy_constructor():
+    """``x.type(torch.FloatTensor)``, as older tutorials cast."""
+    x = tinygrad_lab.tensor([1, 2])
+    y = x.type(tinygrad_lab.FloatTensor)
+    assert y.dtype == np.float32 and y.tolist() == [1.0, 2.0]
+    assert x.type(tinygrad_lab.DoubleTensor).type() == "torch.DoubleTensor"
+    assert tinygrad_lab.tensor([1.5]).type(tinygrad_lab.LongTensor).dtype == np.int64

@@ -329,6 +329,7 @@ def _legacy(name: str, dtype: np.dtype) -> Any:
 
     constructor.__name__ = constructor.__qualname__ = name
     constructor.__doc__ = _legacy.__doc__
+    constructor.legacy_dtype = dtype  # so that x.type(torch.FloatTensor) casts to it
     return constructor
 
 

@@ -112,4 +112,11 @@ def run(torch, a, b, img, noise):
     assert losses[-1] < 0.01 * losses[0], (losses[0], losses[-1])
     results["fit_losses"] = np.array(losses)
     results["fit_w"] = wv.squeeze(1).cpu().numpy()
+
+    # The legacy spellings of older tutorials: torch.Tensor(data) is always float.
+    assert a.type(torch.FloatTensor).dtype == torch.float32
+    assert a.type() == "torch.DoubleTensor" and i.type() == "torch.LongTensor"
+    assert torch.LongTensor([1, 2]).dtype == torch.int64
+    assert torch.FloatTensor([[1, 2]]).dtype == torch.float32
+    assert torch.Tensor([1, 2]).dtype == torch.float32
     return results
