@@ -28,6 +28,7 @@ __all__ = [
     "backward",
     "detect_anomaly",
     "enable_grad",
+    "functional",
     "grad",
     "inference_mode",
     "is_grad_enabled",
@@ -165,3 +166,5 @@ def backward(
         create_graph=create_graph,
         inputs=None if inputs is None else list(_as_tuple(inputs)),
     )
+
+from . import functional  # noqa: E402  (tl.autograd.functional, as in PyTorch)
