@@ -51,13 +51,44 @@ def _float_dtype(dtype: Any) -> np.dtype:
     return get_default_dtype() if dtype is None else as_dtype(dtype)
 
 
+def _sequence_float_dtype(data: Any) -> np.dtype | None:
+    """The float dtype ``torch.tensor`` gives a (nested) list or tuple: the widest float
+    among its elements, where NumPy scalars, arrays and tensors count with their own
+    dtype and Python floats as the default dtype (so ``[np.float64(0.5)]`` stays
+    float64). None when no element is a float: ints and bools follow the usual rules."""
+    floats: list[np.dtype] = []
+    pending = [data]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, (list, tuple)):
+            pending.extend(item)
+        elif isinstance(item, Tensor):
+            if item.dtype.kind == "f":
+                floats.append(item.dtype)
+        elif isinstance(item, (np.ndarray, np.generic)):
+            if item.dtype.kind == "f":
+                floats.append(item.dtype)
+        elif isinstance(item, float):
+            floats.append(get_default_dtype())
+    return np.result_type(*floats) if floats else None
+
+
 def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
            ) -> Tensor:
-    """A new tensor holding a copy of ``data`` (``torch.tensor``)."""
+    """A new tensor holding a copy of ``data`` (``torch.tensor``).
+
+    The dtype, unless given, is ``data``'s own for arrays and tensors; for lists it is
+    inferred as PyTorch does: Python floats give the default dtype, NumPy float scalars
+    and tensors inside the list keep theirs (the widest float wins), Python ints give
+    int64 and bools bool.
+    """
     if device is not None:
         _check_device(device)
-    return Tensor(data, requires_grad=requires_grad, dtype=None if dtype is None else
-                  as_dtype(dtype))
+    if dtype is not None:
+        dtype = as_dtype(dtype)
+    elif isinstance(data, (list, tuple)):
+        dtype = _sequence_float_dtype(data)
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
 
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
@@ -298,6 +329,7 @@ def _legacy(name: str, dtype: np.dtype) -> Any:
 
     constructor.__name__ = constructor.__qualname__ = name
     constructor.__doc__ = _legacy.__doc__
+    constructor.legacy_dtype = dtype  # so that x.type(torch.FloatTensor) casts to it
     return constructor
 
 
