@@ -283,6 +283,8 @@ _grad_lock = threading.Lock()
 def _accumulate(tensor: GraphNode, g: Any, wrap: Callable, fresh: bool) -> None:
     """Add ``g`` to ``tensor.grad`` (the caller holds ``_grad_lock``); ``fresh`` says ``g``
     is owned by nobody else."""
+    if isinstance(g, np.generic):  # NumPy gives scalars for sums of 0-d arrays
+        g, fresh = np.asarray(g), True
     old = tensor.grad
     if old is None:
         if isinstance(g, np.ndarray):
@@ -290,7 +292,7 @@ def _accumulate(tensor: GraphNode, g: Any, wrap: Callable, fresh: bool) -> None:
         else:
             tensor.grad = g
     elif isinstance(g, np.ndarray):
-        tensor.grad = wrap(old._array + g)
+        tensor.grad = wrap(np.asarray(old._array + g))
     else:
         tensor.grad = old + g
 
