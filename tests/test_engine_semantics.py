@@ -9,15 +9,12 @@ import weakref
 
 import numpy as np
 import pytest
+from conftest import leaf
 
 import tinygrad_lab as tl
 from tinygrad_lab import Tensor
 from tinygrad_lab.autograd import grad
 from tinygrad_lab.testing import GradcheckError, gradcheck, gradgradcheck
-
-
-def leaf(values, dtype=np.float64):
-    return Tensor(np.asarray(values, dtype=dtype), requires_grad=True)
 
 
 def seed_like(t):
@@ -545,3 +542,29 @@ def test_a_formula_with_the_old_signature_gets_a_clear_error():
     y = Tensor.from_op(x.numpy() * 2, (x,), lambda g: (2 * g,), "old_style")
     with pytest.raises(TypeError, match=r"op 'old_style' must take \(g, out, \*inputs\)"):
         y.backward(np.ones(2))
+
+
+def test_gradients_of_0d_tensors_are_0d_tensors():
+    d = tl.tensor(0.5, requires_grad=True)
+    (d * d).backward()
+    assert isinstance(d.grad, Tensor) and isinstance(d.grad.numpy(), np.ndarray)
+    c = Tensor(np.float64(2.0), requires_grad=True)
+    (c * 3).backward()
+    (c * 3).backward()
+    assert isinstance(c.grad.numpy(), np.ndarray) and c.grad.item() == 6.0
+    c.grad.zero_()
+    assert c.grad.item() == 0.0
+
+
+def test_pytorch_arguments_that_are_no_ops_here_are_accepted():
+    x = leaf([1.0])
+    (g,) = grad(x * 2, x, grad_outputs=np.ones(1), only_inputs=True)
+    assert g.tolist() == [2.0]
+    assert tl.clamp(Tensor([-1.0, 2.0]), min=0).tolist() == [0.0, 2.0]
+
+
+def test_load_accepts_weights_only(tmp_path):
+    tl.save({"w": np.ones(2)}, tmp_path / "c.npz")
+    assert tl.load(tmp_path / "c.npz", weights_only=True)["w"].tolist() == [1.0, 1.0]
+    with pytest.raises(RuntimeError, match="CPU only"):
+        tl.load(tmp_path / "c.npz", map_location="cuda")

@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 import inspect
 import itertools
+import operator
 import threading
 from collections.abc import Callable, Iterator
 from heapq import heappop, heappush
@@ -36,8 +37,10 @@ import numpy as np
 class _Modes(threading.local):
     """Switches read on every op; each thread has its own, as in PyTorch."""
 
-    grad_enabled = True
-    anomaly = False
+    def __init__(self) -> None:  # runs once in each thread that reads them
+        # Instance attributes: on a threading.local they read faster than class ones.
+        self.grad_enabled = True
+        self.anomaly = False
 
 
 modes = _Modes()
@@ -278,11 +281,14 @@ def unbroadcast(grad: Any, shape: tuple[int, ...]) -> Any:
 
 
 _grad_lock = threading.Lock()
+_array_of = operator.attrgetter("_array")
 
 
 def _accumulate(tensor: GraphNode, g: Any, wrap: Callable, fresh: bool) -> None:
     """Add ``g`` to ``tensor.grad`` (the caller holds ``_grad_lock``); ``fresh`` says ``g``
     is owned by nobody else."""
+    if isinstance(g, np.generic):  # NumPy gives scalars for sums of 0-d arrays
+        g, fresh = np.asarray(g), True
     old = tensor.grad
     if old is None:
         if isinstance(g, np.ndarray):
@@ -290,7 +296,7 @@ def _accumulate(tensor: GraphNode, g: Any, wrap: Callable, fresh: bool) -> None:
         else:
             tensor.grad = g
     elif isinstance(g, np.ndarray):
-        tensor.grad = wrap(old._array + g)
+        tensor.grad = wrap(np.asarray(old._array + g))
     else:
         tensor.grad = old + g
 
@@ -419,7 +425,7 @@ def backward(
                 elif len(parents) == 1:
                     grads = formula(g, node._array, parents[0]._array)
                 else:
-                    grads = formula(g, node._array, *[p._array for p in parents])
+                    grads = formula(g, node._array, *map(_array_of, parents))
             except TypeError as err:
                 _explain_signature(formula, node, err)
                 raise
@@ -494,9 +500,15 @@ def _finish_leaves(leaves: dict, wanted: set[int] | None, found: dict[int, Any],
         for leaf, _ in ready:
             _check_grad_shape(leaf)  # every check before the first change
         for leaf, g in ready:
-            fresh = type(g) is np.ndarray and g.base is None and id(g) not in handed_out
-            handed_out.add(id(g))
-            _accumulate(leaf, g, wrap, fresh)
+            if leaf.grad is None and type(g) is np.ndarray:  # the common case, inlined
+                if g.base is not None or id(g) in handed_out:
+                    g = g.copy()
+                handed_out.add(id(g))
+                leaf.grad = wrap(g)
+            else:
+                fresh = type(g) is np.ndarray and g.base is None and id(g) not in handed_out
+                handed_out.add(id(g))
+                _accumulate(leaf, g, wrap, fresh)
 
 
 def _add(node: GraphNode, g: Any, pending: dict, leaves: dict, heap: list) -> None:

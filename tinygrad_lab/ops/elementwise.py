@@ -342,6 +342,9 @@ def clip(x: Any, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
     return Tensor.from_op(out, (x,), lambda g, out, x: (g * inside,), "clip")
 
 
+clamp = clip  # PyTorch's name
+
+
 def maximum(a: Any, b: Any) -> Tensor:
     """Elementwise maximum; on ties the gradient is split equally, as in PyTorch."""
     a, b = _pair(a, b)
@@ -597,7 +600,7 @@ UFUNC_OPS.update(
 FUNCTION_OPS.update({np.where: where, np.clip: clip, np.round: round})
 
 __all__ = [
-    "abs", "acos", "add", "allclose", "asin", "atan", "bitwise_and", "bitwise_not",
+    "abs", "acos", "add", "allclose", "clamp", "asin", "atan", "bitwise_and", "bitwise_not",
     "bitwise_or", "bitwise_xor", "ceil", "clip", "clone", "cos", "cosh", "div", "eq",
     "equal", "exp", "expm1", "floor", "ge", "gt", "isclose", "isfinite", "isinf", "isnan",
     "le", "log", "log10", "log1p", "log2", "logical_and", "logical_not", "logical_or",
