@@ -12,7 +12,8 @@ import math
 
 import numpy as np
 import pytest
-from _higher_order import check_second_order, leaf
+from _higher_order import check_second_order
+from conftest import leaf
 
 import tinygrad_lab as tl
 import tinygrad_lab.nn.functional as F
@@ -371,6 +372,10 @@ def test_batchnorm_errors():
         F.batch_norm(Tensor(np.ones((2, 3))), None, None)
     with pytest.raises(ValueError, match="num_features"):
         nn.BatchNorm1d(0)
+    with pytest.raises(RuntimeError, match="CPU only"):
+        nn.BatchNorm1d(2, device="cuda")
+    with pytest.raises(RuntimeError, match="CPU only"):
+        nn.LayerNorm(2, device="cuda")
 
 
 # ----------------------------------------------------------------- gradient clipping

@@ -9,7 +9,10 @@ import math
 
 import numpy as np
 import pytest
-from _higher_order import check_second_order, leaf
+from _higher_order import check_second_order
+from conftest import examples, leaf
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tinygrad_lab import Tensor
 from tinygrad_lab.autograd import grad
@@ -53,6 +56,19 @@ def test_integer_floor_division_and_remainder_follow_python():
     assert trunc.tolist() == [int(p / q) for p, q in zip(a, b, strict=True)]
     for t in (x // y, x % y, trunc):
         assert t.dtype == np.int64 and not t.requires_grad
+
+
+@settings(max_examples=examples(100))
+@given(st.lists(st.tuples(st.integers(-10**12, 10**12),
+                          st.integers(-10**6, 10**6).filter(bool)), min_size=1, max_size=8))
+def test_integer_division_identities(pairs):
+    a = np.array([p for p, _ in pairs], dtype=np.int64)
+    b = np.array([q for _, q in pairs], dtype=np.int64)
+    x, y = Tensor(a), Tensor(b)
+    assert ((x // y) * y + x % y).tolist() == a.tolist()
+    assert (extra.div(x, y, rounding_mode="trunc") * y + extra.fmod(x, y)).tolist() == a.tolist()
+    assert (x // y).tolist() == [p // q for p, q in pairs]
+    assert (x % y).tolist() == [p % q for p, q in pairs]
 
 
 def test_trunc_division_of_large_integers_is_exact():
@@ -317,6 +333,20 @@ def test_sort_returns_values_and_indices():
     assert extra.argsort(x, dim=0).tolist() == [[1, 0, 0], [0, 1, 1]]
     zero_d = extra.sort(Tensor(3.0))
     assert zero_d.values.item() == 3.0 and zero_d.indices.item() == 0
+
+
+@settings(max_examples=examples(100))
+@given(st.lists(st.integers(-5, 5), min_size=1, max_size=12), st.booleans())
+def test_sort_is_a_stable_ordering_permutation(values, descending):
+    x = Tensor(np.array(values, dtype=np.float64))
+    result = extra.sort(x, descending=descending)
+    order = result.indices.tolist()
+    assert sorted(order) == list(range(len(values)))
+    assert result.values.tolist() == [values[i] for i in order]
+    key = (lambda i: (-values[i], i)) if descending else (lambda i: (values[i], i))
+    assert order == sorted(range(len(values)), key=key)  # stable: ties in input order
+    k = len(values) // 2
+    assert extra.topk(x, k, largest=descending).indices.tolist() == order[:k]
 
 
 def test_sort_places_nan_as_the_largest():

@@ -11,6 +11,7 @@ import numpy as np
 
 from ..engine import mark_changed
 from ..tensor import Tensor
+from ..tensor import device as _device
 from . import functional as F
 from .layers import _float_dtype, _positive_int
 from .module import Module, Parameter
@@ -40,6 +41,8 @@ class LayerNorm(Module):
                  elementwise_affine: bool = True, bias: bool = True, device: Any = None,
                  dtype: Any = None) -> None:
         super().__init__()
+        if device is not None:
+            _device(device)  # raises for anything but the CPU
         if isinstance(normalized_shape, numbers.Integral):
             normalized_shape = (normalized_shape,)
         self.normalized_shape = tuple(int(n) for n in normalized_shape)
@@ -91,6 +94,8 @@ class _BatchNorm(Module):
                  affine: bool = True, track_running_stats: bool = True, device: Any = None,
                  dtype: Any = None, *, bias: bool = True) -> None:
         super().__init__()
+        if device is not None:
+            _device(device)  # raises for anything but the CPU
         name = type(self).__name__
         self.num_features = _positive_int(name, "num_features", num_features)
         self.eps = eps
