@@ -291,6 +291,36 @@ def test_diagonal_ops_against_torch():
     assert extra.trace(Tensor(np.arange(6).reshape(2, 3))).item() == 4
 
 
+def test_diagonal_is_a_view_and_diag_a_copy():
+    a = Tensor(np.zeros((3, 3)))
+    a.diagonal().fill_(2.0)
+    assert a.tolist() == np.diag([2.0, 2.0, 2.0]).tolist()
+    d = extra.diagonal(a, 1)
+    version = a._version
+    d += 1.0
+    assert a.numpy()[0, 1] == 1.0 and a.numpy()[1, 2] == 1.0 and a._version > version
+    copy = extra.diag(a)
+    copy += 5.0
+    assert a.numpy()[0, 0] == 2.0  # diag(matrix) copies, as in PyTorch
+    b = Tensor(np.zeros((2, 3, 4)))
+    # Offset -1 below the diagonal of (dim 2, dim 1): element j sits at dim 2 = j + 1,
+    # dim 1 = j.
+    extra.diagonal(b, -1, 2, 1).add_(Tensor([1.0, 2.0, 3.0]))
+    expected = np.zeros((2, 3, 4))
+    for j in range(3):
+        expected[:, j, j + 1] = j + 1
+    np.testing.assert_array_equal(b.numpy(), expected)
+
+
+def test_in_place_change_through_the_diagonal_is_caught_by_backward():
+    x = leaf(np.ones((2, 2)))
+    y = x * 1.0
+    z = (y * y).sum()
+    y.diagonal().mul_(3.0)  # y was saved for z's gradient
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        z.backward()
+
+
 def test_diagonal_ops_second_order():
     m = RNG.standard_normal((3, 4))
     v = RNG.standard_normal(3)

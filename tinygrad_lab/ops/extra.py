@@ -31,10 +31,9 @@ from ..tensor import (
 from . import elementwise
 from ._axes import normalize_axis, reduction_axes, unary
 from .elementwise import _torch_dtype, to_dtype, where
-from .indexing import gather, getitem, index_select
+from .indexing import as_view, gather, getitem, index_select
 from .reduce import amax, amin
 from .reduce import sum as _sum
-from .shape import movedim
 from .shape import pad as shape_pad
 
 # The named tuples ``sort`` and ``topk`` return, as ``torch.return_types``.
@@ -279,24 +278,61 @@ def _diagonal_positions(n1: int, n2: int, offset: int) -> tuple[np.ndarray, np.n
     return steps - offset, steps
 
 
+def _diagonal_view(array: np.ndarray, offset: int, d1: int, d2: int) -> np.ndarray:
+    """The ``offset`` diagonal of ``array`` in dims ``d1``, ``d2`` (normalised), as the
+    last dim of a strided view: writing into it writes into ``array`` (when ``array``
+    is writable; ``np.diagonal``'s view never is)."""
+    rows, cols = _diagonal_positions(array.shape[d1], array.shape[d2], offset)
+    corner = [slice(None)] * array.ndim
+    corner[d1] = slice(int(rows[0]) if len(rows) else 0, None)
+    corner[d2] = slice(int(cols[0]) if len(cols) else 0, None)
+    others = [i for i in range(array.ndim) if i not in (d1, d2)]
+    shape = tuple(array.shape[i] for i in others) + (len(rows),)
+    strides = tuple(array.strides[i] for i in others) + (array.strides[d1] + array.strides[d2],)
+    return np.lib.stride_tricks.as_strided(array[tuple(corner)], shape, strides)
+
+
+def _diagonal_dims(op: str, shape: tuple[int, ...], dim1: Any, dim2: Any) -> tuple[int, int]:
+    d1 = normalize_axis(op, dim1, shape)
+    d2 = normalize_axis(op, dim2, shape)
+    if d1 == d2:
+        raise RuntimeError(f"{op}: dim1 and dim2 must differ, got {dim1} and {dim2}")
+    return d1, d2
+
+
 def diagonal(input: Any, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:  # noqa: A002
     """The ``offset`` diagonal of the matrices in dims ``dim1``, ``dim2``, as the last
     dim of the result (``torch.diagonal``; ``offset > 0`` above the main diagonal).
 
-    Unlike PyTorch's, the result is a copy, not a view: writing into it does not
-    change ``input``.
+    A view, as in PyTorch: ``x.diagonal().add_(1)`` changes ``x`` (and shares its
+    version counter). The gradient puts ``g`` on the diagonal of zeros.
     """
     x = unary(input)
     if x.ndim < 2:
         raise RuntimeError(f"diagonal: the tensor needs at least 2 dims, got shape {x.shape}")
-    d1 = normalize_axis("diagonal", dim1, x.shape)
-    d2 = normalize_axis("diagonal", dim2, x.shape)
-    if d1 == d2:
-        raise RuntimeError(f"diagonal: dim1 and dim2 must differ, got {dim1} and {dim2}")
-    rows, cols = _diagonal_positions(x.shape[d1], x.shape[d2], int(offset))
-    if (d1, d2) != (x.ndim - 2, x.ndim - 1):
-        x = movedim(x, (d1, d2), (-2, -1))
-    return getitem(x, (Ellipsis, rows, cols))
+    k = int(offset)
+    d1, d2 = _diagonal_dims("diagonal", x.shape, dim1, dim2)
+    shape = x.shape
+    out = Tensor.from_op(
+        _diagonal_view(x._array, k, d1, d2), (x,),
+        lambda g, out, x: (_put_on_diagonal(g, shape, k, d1, d2),), "diagonal",
+    )
+    return as_view(out, x)
+
+
+def _put_on_diagonal(g: Any, shape: tuple[int, ...], offset: int, d1: int, d2: int) -> Any:
+    """Zeros of ``shape`` with ``g`` on the ``offset`` diagonal of dims ``d1``, ``d2``:
+    the gradient of :func:`diagonal`. On a tensor it is an op whose own gradient reads
+    the diagonal again (``np.diagonal`` of a tensor is :func:`diagonal`), so gradients
+    of any order work."""
+    array = g._array if isinstance(g, Tensor) else g
+    out = np.zeros(shape, dtype=array.dtype)
+    _diagonal_view(out, offset, d1, d2)[...] = array
+    if not isinstance(g, Tensor):
+        return out
+    return Tensor.from_op(
+        out, (g,), lambda h, out, g: (np.diagonal(h, offset, d1, d2),), "diagonal_backward"
+    )
 
 
 _diagonal = diagonal  # diag's argument is also called ``diagonal`` (PyTorch's name)
@@ -304,37 +340,32 @@ _diagonal = diagonal  # diag's argument is also called ``diagonal`` (PyTorch's n
 
 def diag(input: Any, diagonal: int = 0) -> Tensor:  # noqa: A002
     """``torch.diag``: a 1-D tensor becomes a square matrix with it on the ``diagonal``
-    (offset) diagonal, zeros elsewhere; a matrix gives its ``diagonal`` diagonal, 1-D."""
+    (offset) diagonal, zeros elsewhere; a matrix gives a copy of its ``diagonal``
+    diagonal, 1-D (PyTorch's ``diag`` copies where ``diagonal`` is a view)."""
     x = unary(input)
-    k = int(diagonal)
     if x.ndim == 2:
-        return _diagonal(x, k)
+        return elementwise.clone(_diagonal(x, diagonal))
     if x.ndim != 1:
         raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {x.ndim}D (shape {x.shape})")
-    out = np.diag(x._array, k)
-    # The gradient reads the diagonal back (np.diagonal of a tensor is the op above).
-    return Tensor.from_op(out, (x,), lambda g, out, x: (np.diagonal(g, k),), "diag")
+    return diag_embed(x, diagonal)
 
 
 def diag_embed(input: Any, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:  # noqa: A002
     """Matrices with the last dim of ``input`` on their ``offset`` diagonal, in the new
-    dims ``dim1`` and ``dim2`` of the result (``torch.diag_embed``)."""
+    dims ``dim1`` and ``dim2`` of the result (``torch.diag_embed``). The gradient reads
+    that diagonal back."""
     x = unary(input)
     if x.ndim == 0:
         raise RuntimeError("diag_embed: the input needs at least 1 dim, got a 0-d tensor")
-    out_shape = (None,) * (x.ndim + 1)
-    d1 = normalize_axis("diag_embed", dim1, out_shape)
-    d2 = normalize_axis("diag_embed", dim2, out_shape)
-    if d1 == d2:
-        raise RuntimeError(f"diag_embed: dim1 and dim2 must differ, got {dim1} and {dim2}")
     k = int(offset)
     m = x.shape[-1] + abs(k)
-    rows, cols = _diagonal_positions(m, m, k)
-    matrices = np.zeros(x.shape[:-1] + (m, m), dtype=x.dtype)
-    matrices[..., rows, cols] = x._array
-    # Moving the two matrix dims to (d1, d2): the smaller destination first, so that
-    # inserting the second does not shift it.
-    out = np.moveaxis(matrices, (-2, -1), (d1, d2))
+    # (The result's dims, in some order, for the message of a dim out of range.)
+    d1, d2 = _diagonal_dims("diag_embed", x.shape[:-1] + (m, m), dim1, dim2)
+    # The other dims of the result keep their order, around the new d1 and d2.
+    rest = iter(x.shape[:-1])
+    shape = tuple(m if i in (d1, d2) else next(rest) for i in range(x.ndim + 1))
+    out = np.zeros(shape, dtype=x.dtype)
+    _diagonal_view(out, k, d1, d2)[...] = x._array
     return Tensor.from_op(
         out, (x,), lambda g, out, x: (np.diagonal(g, k, d1, d2),), "diag_embed"
     )
