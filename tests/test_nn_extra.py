@@ -464,3 +464,48 @@ def test_clipping_in_a_training_step():
     assert before.item() > 0.5
     after = nn.utils.clip_grad_norm_(model.parameters(), math.inf)
     assert after.item() == pytest.approx(0.5, rel=1e-5)
+
+
+# ------------------------------------------------------------------------ tl.compile
+
+
+def test_compiled_training_step_with_the_new_ops_matches_eager():
+    """A step using every new differentiable op, LayerNorm, BatchNorm (running stats)
+    and gradient clipping: replays of tl.compile give eager's numbers."""
+    from tinygrad_lab.ops import extra
+
+    x = Tensor(RNG.standard_normal((8, 4)))
+    y = Tensor(RNG.standard_normal((8, 3)))
+
+    def make_step():
+        tl.manual_seed(0)
+        model = nn.Sequential(nn.Linear(4, 6, dtype=np.float64),
+                              nn.BatchNorm1d(6, dtype=np.float64), nn.ReLU(inplace=True),
+                              nn.LayerNorm(6, dtype=np.float64), nn.Linear(6, 3, dtype=np.float64))
+        opt = tl.optim.SGD(model.parameters(), lr=0.05)
+
+        def step(x, y):
+            opt.zero_grad()
+            out = model(x)
+            loss = ((out - y) ** 2).mean() + 0.01 * (
+                extra.trace(out.T @ out) + out.norm() + extra.diagonal(out[:3]).sum()
+                + extra.diag(out[0]).sum() * out[1].sum() + (out % 0.5).sum()
+                + extra.fmod(out, 0.3).sum() + (out // 0.3).sum()
+                + extra.sort(out, 1).values[:, 0].sum() + extra.topk(out, 2).values.sum()
+                + (F.pad(out, (1, 2), value=1.0) ** 2).sum()
+                + (F.pad(out[None], (1, 2), "reflect") ** 2).sum()
+            )
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), 0.5)
+            opt.step()
+            return loss
+
+        return model, step
+
+    (eager_model, eager), (compiled_model, traced) = make_step(), make_step()
+    compiled = tl.compile(traced)
+    for _ in range(5):
+        np.testing.assert_allclose(compiled(x, y).item(), eager(x, y).item(), rtol=1e-12)
+    assert compiled.stats == {"eager": 1, "traced": 1, "replayed": 3}
+    for key, value in eager_model.state_dict().items():
+        np.testing.assert_allclose(compiled_model.state_dict()[key], value, rtol=1e-12)

@@ -148,8 +148,7 @@ class _BatchNorm(Module):
         self._check_input_dim(input)
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
-            self.num_batches_tracked._array += 1
-            mark_changed(self.num_batches_tracked)
+            self.num_batches_tracked.add_(1)  # a buffer: in place, outside autograd
             if self.momentum is None:  # the cumulative moving average
                 factor = 1.0 / float(self.num_batches_tracked._array)
         use_batch = self.training or (self.running_mean is None and self.running_var is None)

@@ -34,7 +34,6 @@ from .elementwise import _torch_dtype, to_dtype, where
 from .indexing import as_view, gather, getitem, index_select
 from .reduce import amax, amin
 from .reduce import sum as _sum
-from .shape import pad as shape_pad
 
 # The named tuples ``sort`` and ``topk`` return, as ``torch.return_types``.
 return_types = SimpleNamespace(
@@ -269,27 +268,35 @@ def _root(s: Tensor, p: float) -> Tensor:
 # ----------------------------------------------------------------------- diagonals
 
 
-def _diagonal_positions(n1: int, n2: int, offset: int) -> tuple[np.ndarray, np.ndarray]:
-    """Row and column numbers of the ``offset`` diagonal of an ``n1 x n2`` matrix."""
+def _diagonal_extent(n1: int, n2: int, offset: int) -> tuple[int, int, int]:
+    """Where the ``offset`` diagonal of an ``n1 x n2`` matrix starts (row, column) and
+    its length (Python ints: shapes, not data)."""
     if offset >= 0:
-        steps = np.arange(max(0, min(n1, n2 - offset)))
-        return steps, steps + offset
-    steps = np.arange(max(0, min(n1 + offset, n2)))
-    return steps - offset, steps
+        return 0, offset, max(0, min(n1, n2 - offset))
+    return -offset, 0, max(0, min(n1 + offset, n2))
 
 
 def _diagonal_view(array: np.ndarray, offset: int, d1: int, d2: int) -> np.ndarray:
-    """The ``offset`` diagonal of ``array`` in dims ``d1``, ``d2`` (normalised), as the
-    last dim of a strided view: writing into it writes into ``array`` (when ``array``
-    is writable; ``np.diagonal``'s view never is)."""
-    rows, cols = _diagonal_positions(array.shape[d1], array.shape[d2], offset)
-    corner = [slice(None)] * array.ndim
-    corner[d1] = slice(int(rows[0]) if len(rows) else 0, None)
-    corner[d2] = slice(int(cols[0]) if len(cols) else 0, None)
-    others = [i for i in range(array.ndim) if i not in (d1, d2)]
-    shape = tuple(array.shape[i] for i in others) + (len(rows),)
-    strides = tuple(array.strides[i] for i in others) + (array.strides[d1] + array.strides[d2],)
-    return np.lib.stride_tricks.as_strided(array[tuple(corner)], shape, strides)
+    """The ``offset`` diagonal of ``array`` in dims ``d1``, ``d2``, as the last dim of a
+    view (``np.diagonal``'s), made writable like PyTorch's when ``array`` is a writable
+    plain ndarray. (Other array types, such as tl.compile's traced arrays, keep NumPy's
+    read-only view, which they can follow.)"""
+    view = np.diagonal(array, offset, d1, d2)
+    if type(view) is np.ndarray and array.flags.writeable:
+        view.flags.writeable = True
+    return view
+
+
+def _embed_diagonal(values: np.ndarray, n1: int, n2: int, offset: int, d1: int,
+                    d2: int) -> np.ndarray:
+    """Zeros with ``values``' last dim on the ``offset`` diagonal of two new dims of sizes
+    ``n1``, ``n2`` at ``d1``, ``d2`` (the other dims keep their order): written with an
+    index, not through a view, so that tl.compile records the write."""
+    row, col, length = _diagonal_extent(n1, n2, offset)
+    out = np.zeros(values.shape[:-1] + (n1, n2), dtype=values.dtype)
+    steps = np.arange(length)
+    out[..., steps + row, steps + col] = values
+    return np.moveaxis(out, (-2, -1), (d1, d2))
 
 
 def _diagonal_dims(op: str, shape: tuple[int, ...], dim1: Any, dim2: Any) -> tuple[int, int]:
@@ -326,8 +333,7 @@ def _put_on_diagonal(g: Any, shape: tuple[int, ...], offset: int, d1: int, d2: i
     the diagonal again (``np.diagonal`` of a tensor is :func:`diagonal`), so gradients
     of any order work."""
     array = g._array if isinstance(g, Tensor) else g
-    out = np.zeros(shape, dtype=array.dtype)
-    _diagonal_view(out, offset, d1, d2)[...] = array
+    out = _embed_diagonal(array, shape[d1], shape[d2], offset, d1, d2)
     if not isinstance(g, Tensor):
         return out
     return Tensor.from_op(
@@ -361,11 +367,7 @@ def diag_embed(input: Any, offset: int = 0, dim1: int = -2, dim2: int = -1) -> T
     m = x.shape[-1] + abs(k)
     # (The result's dims, in some order, for the message of a dim out of range.)
     d1, d2 = _diagonal_dims("diag_embed", x.shape[:-1] + (m, m), dim1, dim2)
-    # The other dims of the result keep their order, around the new d1 and d2.
-    rest = iter(x.shape[:-1])
-    shape = tuple(m if i in (d1, d2) else next(rest) for i in range(x.ndim + 1))
-    out = np.zeros(shape, dtype=x.dtype)
-    _diagonal_view(out, k, d1, d2)[...] = x._array
+    out = _embed_diagonal(x._array, m, m, k, d1, d2)
     return Tensor.from_op(
         out, (x,), lambda g, out, x: (np.diagonal(g, k, d1, d2),), "diag_embed"
     )
@@ -593,7 +595,13 @@ def _pad_constant(x: Tensor, pairs: dict[int, tuple[int, int]], value: Any) -> T
         return x
     if isinstance(value, Tensor):
         value = value.item()
-    return shape_pad(x, widths, value=value)
+    # (Not shape.pad: its pad_width goes through NumPy, which tl.compile would trace.)
+    out = np.full(tuple(n + b + a for n, (b, a) in zip(x.shape, widths, strict=True)), value,
+                  dtype=x.dtype)
+    inner = tuple(slice(b, b + n) for n, (b, _) in zip(x.shape, widths, strict=True))
+    out[inner] = x._array
+    # The padding is constant: only the inner block passes a gradient back.
+    return Tensor.from_op(out, (x,), lambda g, out, x: (g[inner],), "pad")
 
 
 def _pad_by_index(x: Tensor, d: int, left: int, right: int, mode: str) -> Tensor:
