@@ -128,6 +128,10 @@ def test_pad_constant_follows_pytorch_order():
     assert F.pad(x, (1, -1, 0, 1)).shape == (1, 3, 3)  # negative sizes crop
     assert F.pad(x, (-1, -1, 0, 0, 1, 0)).shape == (2, 2, 1)
     assert F.pad(Tensor([1, 2]), (1, 1), value=2.5).tolist() == [2, 1, 2, 2]  # cast
+    for nothing_added in ((0, 0), (-1, 0)):  # a new tensor, as in PyTorch, not a view
+        out = F.pad(x, nothing_added)
+        out += 1.0
+        assert x.numpy()[0, 0, 0] == 0.0
 
 
 PAD_CASES = [

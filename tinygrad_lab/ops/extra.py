@@ -592,7 +592,7 @@ def _pad_constant(x: Tensor, pairs: dict[int, tuple[int, int]], value: Any) -> T
     widths = [(max(0, pairs[d][0]), max(0, pairs[d][1])) if d in pairs else (0, 0)
               for d in range(x.ndim)]
     if not any(b or a for b, a in widths):
-        return x
+        return elementwise.clone(x)  # a new tensor, never the input (or a view of it)
     if isinstance(value, Tensor):
         value = value.item()
     # (Not shape.pad: its pad_width goes through NumPy, which tl.compile would trace.)
