@@ -397,28 +397,18 @@ def backward(
     modes.grad_enabled = create_graph  # formulas record a graph only when asked to
     anomaly = modes.anomaly
     last_change = _last_change[0]
+    # Rare per-node work (hooks, wanted inputs, retained gradients) behind one test.
+    special = wanted is not None
     try:
         while heap:
             _, key, node = heappop(heap)
             g = pending.pop(key)
-            if node._hooks:
-                g = _run_hooks(node, g, wrap)
-            if wanted is not None and key in wanted:
-                found[key] = g
-            if node._retains_grad and accumulate:
-                with _grad_lock:
-                    _check_grad_shape(node)
-                    _accumulate(node, g, wrap, fresh=False)
-            formula = node._backward
-            if formula is None:
-                raise RuntimeError(
-                    f"backward through op '{node._op}' a second time (or after its graph "
-                    "was freed): the first backward() released it; pass retain_graph=True "
-                    "to the first call"
-                )
+            if special or node._hooks or node._retains_grad:
+                g = _node_extras(node, key, g, wanted, found, accumulate, wrap)
             if node._seq < last_change:
                 _check_unchanged(node)
             parents = node._parents
+            formula = node._backward
             try:
                 if create_graph:
                     grads = formula(g, node, *parents)
@@ -427,7 +417,7 @@ def backward(
                 else:
                     grads = formula(g, node._array, *map(_array_of, parents))
             except TypeError as err:
-                _explain_signature(formula, node, err)
+                _explain_call(formula, node, err)
                 raise
             if not retain_graph:
                 node._backward = None  # frees the formula and what it captured
@@ -443,9 +433,11 @@ def backward(
                 if pg is None or not parent.requires_grad:
                     continue
                 array = parent._array
-                # The common case, an array of the right shape and dtype, costs 4 checks.
-                if (create_graph or type(pg) is not np.ndarray or pg.shape != array.shape
-                        or pg.dtype != array.dtype):
+                # The common case, an array of the right shape and dtype, costs 4 checks
+                # (dtypes by identity: builtin dtypes are singletons, and an equal but
+                # distinct one only takes the slower path).
+                if (create_graph or type(pg) is not np.ndarray or pg.dtype is not array.dtype
+                        or pg.shape != array.shape):
                     pg = _conform(pg, parent, node._op, create_graph)
                 if anomaly:
                     check_finite(pg if isinstance(pg, np.ndarray) else pg._array,
@@ -467,9 +459,29 @@ def backward(
     return found
 
 
-def _explain_signature(formula: Callable, node: GraphNode, err: TypeError) -> None:
-    """Raise a clear error when a gradient formula has the wrong signature (e.g. the old
-    ``lambda g: ...``); other TypeErrors pass through."""
+def _node_extras(node: GraphNode, key: int, g: Any, wanted: set[int] | None,
+                 found: dict[int, Any], accumulate: bool, wrap: Callable) -> Any:
+    """An op result's hooks, its place among the wanted inputs, its retained gradient."""
+    if node._hooks:
+        g = _run_hooks(node, g, wrap)
+    if wanted is not None and key in wanted:
+        found[key] = g
+    if node._retains_grad and accumulate:
+        with _grad_lock:
+            _check_grad_shape(node)
+            _accumulate(node, g, wrap, fresh=False)
+    return g
+
+
+def _explain_call(formula: Callable | None, node: GraphNode, err: TypeError) -> None:
+    """Raise a clear error for a freed graph (no formula left) or a gradient formula with
+    the wrong signature (e.g. the old ``lambda g: ...``); other TypeErrors pass through."""
+    if formula is None:
+        raise RuntimeError(
+            f"backward through op '{node._op}' a second time (or after its graph was "
+            "freed): the first backward() released it; pass retain_graph=True to the "
+            "first call"
+        ) from None
     try:
         inspect.signature(formula).bind(None, None, *node._parents)
     except TypeError:
@@ -498,7 +510,8 @@ def _finish_leaves(leaves: dict, wanted: set[int] | None, found: dict[int, Any],
     handed_out: set[int] = set()
     with _grad_lock:  # threads running backward into one leaf must not lose updates
         for leaf, _ in ready:
-            _check_grad_shape(leaf)  # every check before the first change
+            if leaf.grad is not None:
+                _check_grad_shape(leaf)  # every check before the first change
         for leaf, g in ready:
             if leaf.grad is None and type(g) is np.ndarray:  # the common case, inlined
                 if g.base is not None or id(g) in handed_out:
