@@ -28,6 +28,7 @@ from .factories import *  # noqa: F403
 from .ops.activation import *  # noqa: F403
 from .ops.conv import avg_pool1d, conv1d, conv2d, max_pool1d, max_pool2d
 from .ops.elementwise import *  # noqa: F403
+from .ops.extra import *  # noqa: F403  (after elementwise: its div takes rounding_mode)
 from .ops.indexing import *  # noqa: F403
 from .ops.layers import dropout
 from .ops.linalg import *  # noqa: F403
