@@ -22,7 +22,7 @@ demo: $(STAMP)
 	MPLBACKEND=Agg $(PY) examples/two_layer_classifier.py --out runs/lab_demo
 
 test: $(STAMP)
-	$(PY) -m ruff check tinygrad_lab tests examples benchmarks
+	$(PY) -m ruff check tinygrad_lab tests examples benchmarks scripts
 	$(PY) -m pytest -q
 
 bench: $(STAMP)

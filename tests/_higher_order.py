@@ -16,14 +16,11 @@ Two complementary checks, both against central finite differences:
 from __future__ import annotations
 
 import numpy as np
+from conftest import leaf
 
 from tinygrad_lab import Tensor
 from tinygrad_lab.autograd import grad, no_grad
 from tinygrad_lab.testing import gradgradcheck
-
-
-def leaf(values, dtype=np.float64):
-    return Tensor(np.array(values, dtype=dtype), requires_grad=True)
 
 
 def check_double_backward_jvp(fn, tensors, seed=0, eps=1e-6, atol=1e-6, rtol=1e-5):

@@ -24,6 +24,21 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
+# Helpers shared by the test files (`from conftest import leaf, examples`).
+
+
+def leaf(values, dtype=np.float64):
+    """A tensor that requires grad, float64 by default (finite differences need it)."""
+    from tinygrad_lab import Tensor
+
+    return Tensor(np.array(values, dtype=dtype), requires_grad=True)
+
+
+def examples(n):
+    """``n`` examples under the default profile, scaled up by HYPOTHESIS_PROFILE=thorough."""
+    return max(1, n * settings.default.max_examples // 100)
+
+
 @pytest.fixture(autouse=True)
 def _restore_global_state():
     """Tests may switch the default dtype or grad mode; put them back afterwards."""

@@ -6,15 +6,11 @@ import weakref
 
 import numpy as np
 import pytest
+from conftest import leaf
 
 import tinygrad_lab as tl
 from tinygrad_lab import Tensor
 from tinygrad_lab.testing import GradcheckError, gradcheck
-
-
-def leaf(values, dtype=np.float64):
-    return Tensor(np.asarray(values, dtype=dtype), requires_grad=True)
-
 
 # ----------------------------------------------------------------------- dtype rules
 

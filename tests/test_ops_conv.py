@@ -5,6 +5,7 @@ the error messages."""
 
 import numpy as np
 import pytest
+from conftest import leaf
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -168,9 +169,6 @@ def naive_avg_pool1d(x, kernel_size, stride=None, padding=0, ceil_mode=False,
 
 # ------------------------------------------------------------- derivative checks
 
-
-def leaf(a):
-    return Tensor(np.asarray(a, dtype=np.float64), requires_grad=True)
 
 
 def assert_gradients(fn, arrays, seed=0):

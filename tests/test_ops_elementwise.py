@@ -4,6 +4,7 @@ errors, no mutation."""
 
 import numpy as np
 import pytest
+from conftest import examples, leaf
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -12,15 +13,6 @@ from tinygrad_lab import Tensor
 from tinygrad_lab.ops import elementwise as E
 from tinygrad_lab.testing import gradcheck, gradgradcheck
 from tinygrad_lab.testing import strategies as tst
-
-
-def leaf(values, dtype=np.float64):
-    return Tensor(np.array(values, dtype=dtype), requires_grad=True)
-
-
-def examples(n):
-    """``n`` examples under the default profile, scaled up by HYPOTHESIS_PROFILE=thorough."""
-    return max(1, n * settings.default.max_examples // 100)
 
 
 def on_grid(offset=0.0, low=-300, high=300):

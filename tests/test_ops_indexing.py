@@ -6,6 +6,7 @@ second derivatives (getitem's gradient is a scatter whose gradient is getitem ag
 import numpy as np
 import pytest
 from _higher_order import check_second_order, leaf, torch_second_order
+from conftest import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -15,12 +16,6 @@ from tinygrad_lab import Tensor
 from tinygrad_lab.ops import indexing as I
 from tinygrad_lab.testing import gradcheck
 from tinygrad_lab.testing import strategies as tst
-
-
-def examples(n):
-    """``n`` examples under the default profile, scaled up by HYPOTHESIS_PROFILE=thorough."""
-    return max(1, n * settings.default.max_examples // 100)
-
 
 RNG = np.random.default_rng(0)
 X = RNG.standard_normal((3, 4))

@@ -4,6 +4,7 @@ dropout (mask, scaling, generator, in place, constant mask in the gradient) and 
 
 import numpy as np
 import pytest
+from conftest import leaf
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -13,10 +14,6 @@ from tinygrad_lab.autograd import grad
 from tinygrad_lab.ops.layers import dropout, linear, one_hot
 from tinygrad_lab.testing import gradcheck, gradgradcheck
 from tinygrad_lab.testing import strategies as tst
-
-
-def leaf(values):
-    return Tensor(np.asarray(values, dtype=np.float64), requires_grad=True)
 
 
 @st.composite

@@ -4,6 +4,7 @@ against finite differences and PyTorch, readable shape errors."""
 import numpy as np
 import pytest
 from _higher_order import check_second_order, torch_second_order
+from conftest import examples, leaf
 from hypothesis import given, settings
 
 from tinygrad_lab import Tensor
@@ -11,15 +12,6 @@ from tinygrad_lab.ops import linalg as L
 from tinygrad_lab.ops.linalg import matmul
 from tinygrad_lab.testing import gradcheck
 from tinygrad_lab.testing import strategies as tst
-
-
-def leaf(values, dtype=np.float64):
-    return Tensor(np.array(values, dtype=dtype), requires_grad=True)
-
-
-def examples(n):
-    """``n`` examples under the default profile, scaled up by HYPOTHESIS_PROFILE=thorough."""
-    return max(1, n * settings.default.max_examples // 100)
 
 
 @settings(max_examples=examples(40))

@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 import pytest
+from conftest import leaf
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -29,9 +30,6 @@ REDUCTIONS = ["mean", "sum", "none"]
 # Values rounded to 1e-6: no subnormals, so no underflow warnings in products.
 VALUES = st.floats(-3, 3, allow_nan=False, allow_subnormal=False).map(lambda v: round(v, 6))
 
-
-def leaf(a):
-    return Tensor(np.asarray(a, dtype=np.float64), requires_grad=True)
 
 
 def reduce(loss, reduction):

@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import pytest
 from _higher_order import check_second_order, torch_second_order
+from conftest import examples, leaf
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -18,13 +19,6 @@ from tinygrad_lab.testing import strategies as tst
 OPS = ["sum", "mean", "max", "min", "logsumexp"]
 
 
-def leaf(values, dtype=np.float64):
-    return Tensor(np.array(values, dtype=dtype), requires_grad=True)
-
-
-def examples(n):
-    """``n`` examples under the default profile, scaled up by HYPOTHESIS_PROFILE=thorough."""
-    return max(1, n * settings.default.max_examples // 100)
 
 
 def numpy_logsumexp(a, axis=None, keepdims=False):

@@ -5,6 +5,7 @@ NumPy, gradients against finite differences, error messages, no mutation, PyTorc
 import numpy as np
 import pytest
 from _higher_order import check_second_order, torch_second_order
+from conftest import examples, leaf
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -13,15 +14,6 @@ from tinygrad_lab import Tensor
 from tinygrad_lab.ops import shape as S
 from tinygrad_lab.testing import gradcheck
 from tinygrad_lab.testing import strategies as tst
-
-
-def leaf(values, dtype=np.float64):
-    return Tensor(np.array(values, dtype=dtype), requires_grad=True)
-
-
-def examples(n):
-    """``n`` examples under the default profile, scaled up by HYPOTHESIS_PROFILE=thorough."""
-    return max(1, n * settings.default.max_examples // 100)
 
 
 def check(fn, *arrays, expected=None):

@@ -13,6 +13,7 @@ Tools (``viz``, ``testing``, ``utils``, ``data``) are imported when first used, 
 import importlib as _importlib
 
 from . import autograd, cuda, nn, optim
+from .compile import compile  # noqa: A004  (torch.compile's name)
 from .dtypes import *  # noqa: F403  (float32, float, long, ...: PyTorch's dtype names)
 from .engine import (
     detect_anomaly,
@@ -27,6 +28,7 @@ from .factories import *  # noqa: F403
 from .ops.activation import *  # noqa: F403
 from .ops.conv import avg_pool1d, conv1d, conv2d, max_pool1d, max_pool2d
 from .ops.elementwise import *  # noqa: F403
+from .ops.extra import *  # noqa: F403  (after elementwise: its div takes rounding_mode)
 from .ops.indexing import *  # noqa: F403
 from .ops.layers import dropout
 from .ops.linalg import *  # noqa: F403

@@ -38,7 +38,11 @@ _BY_LEGACY = {name: dtype for dtype, name in _LEGACY.items()}
 
 def as_dtype(value: Any) -> np.dtype:
     """A NumPy dtype from a dtype, a name (``"float32"``, ``"torch.LongTensor"``) or a
-    Python type (``float`` is float64 and ``int`` int64, as PyTorch reads them)."""
+    Python type (``float`` is float64 and ``int`` int64, as PyTorch reads them), or a
+    legacy constructor (``x.type(torch.FloatTensor)``)."""
+    legacy = getattr(value, "legacy_dtype", None)
+    if isinstance(legacy, np.dtype):
+        return legacy
     if isinstance(value, str) and value in _BY_LEGACY:
         return _BY_LEGACY[value]
     if isinstance(value, str) and value.startswith("torch."):

@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 import inspect
 import itertools
+import operator
 import threading
 from collections.abc import Callable, Iterator
 from heapq import heappop, heappush
@@ -36,8 +37,10 @@ import numpy as np
 class _Modes(threading.local):
     """Switches read on every op; each thread has its own, as in PyTorch."""
 
-    grad_enabled = True
-    anomaly = False
+    def __init__(self) -> None:  # runs once in each thread that reads them
+        # Instance attributes: on a threading.local they read faster than class ones.
+        self.grad_enabled = True
+        self.anomaly = False
 
 
 modes = _Modes()
@@ -278,11 +281,14 @@ def unbroadcast(grad: Any, shape: tuple[int, ...]) -> Any:
 
 
 _grad_lock = threading.Lock()
+_array_of = operator.attrgetter("_array")
 
 
 def _accumulate(tensor: GraphNode, g: Any, wrap: Callable, fresh: bool) -> None:
     """Add ``g`` to ``tensor.grad`` (the caller holds ``_grad_lock``); ``fresh`` says ``g``
     is owned by nobody else."""
+    if isinstance(g, np.generic):  # NumPy gives scalars for sums of 0-d arrays
+        g, fresh = np.asarray(g), True
     old = tensor.grad
     if old is None:
         if isinstance(g, np.ndarray):
@@ -290,7 +296,7 @@ def _accumulate(tensor: GraphNode, g: Any, wrap: Callable, fresh: bool) -> None:
         else:
             tensor.grad = g
     elif isinstance(g, np.ndarray):
-        tensor.grad = wrap(old._array + g)
+        tensor.grad = wrap(np.asarray(old._array + g))
     else:
         tensor.grad = old + g
 
@@ -391,37 +397,27 @@ def backward(
     modes.grad_enabled = create_graph  # formulas record a graph only when asked to
     anomaly = modes.anomaly
     last_change = _last_change[0]
+    # Rare per-node work (hooks, wanted inputs, retained gradients) behind one test.
+    special = wanted is not None
     try:
         while heap:
             _, key, node = heappop(heap)
             g = pending.pop(key)
-            if node._hooks:
-                g = _run_hooks(node, g, wrap)
-            if wanted is not None and key in wanted:
-                found[key] = g
-            if node._retains_grad and accumulate:
-                with _grad_lock:
-                    _check_grad_shape(node)
-                    _accumulate(node, g, wrap, fresh=False)
-            formula = node._backward
-            if formula is None:
-                raise RuntimeError(
-                    f"backward through op '{node._op}' a second time (or after its graph "
-                    "was freed): the first backward() released it; pass retain_graph=True "
-                    "to the first call"
-                )
+            if special or node._hooks or node._retains_grad:
+                g = _node_extras(node, key, g, wanted, found, accumulate, wrap)
             if node._seq < last_change:
                 _check_unchanged(node)
             parents = node._parents
+            formula = node._backward
             try:
                 if create_graph:
                     grads = formula(g, node, *parents)
                 elif len(parents) == 1:
                     grads = formula(g, node._array, parents[0]._array)
                 else:
-                    grads = formula(g, node._array, *[p._array for p in parents])
+                    grads = formula(g, node._array, *map(_array_of, parents))
             except TypeError as err:
-                _explain_signature(formula, node, err)
+                _explain_call(formula, node, err)
                 raise
             if not retain_graph:
                 node._backward = None  # frees the formula and what it captured
@@ -437,9 +433,11 @@ def backward(
                 if pg is None or not parent.requires_grad:
                     continue
                 array = parent._array
-                # The common case, an array of the right shape and dtype, costs 4 checks.
-                if (create_graph or type(pg) is not np.ndarray or pg.shape != array.shape
-                        or pg.dtype != array.dtype):
+                # The common case, an array of the right shape and dtype, costs 4 checks
+                # (dtypes by identity: builtin dtypes are singletons, and an equal but
+                # distinct one only takes the slower path).
+                if (create_graph or type(pg) is not np.ndarray or pg.dtype is not array.dtype
+                        or pg.shape != array.shape):
                     pg = _conform(pg, parent, node._op, create_graph)
                 if anomaly:
                     check_finite(pg if isinstance(pg, np.ndarray) else pg._array,
@@ -461,9 +459,29 @@ def backward(
     return found
 
 
-def _explain_signature(formula: Callable, node: GraphNode, err: TypeError) -> None:
-    """Raise a clear error when a gradient formula has the wrong signature (e.g. the old
-    ``lambda g: ...``); other TypeErrors pass through."""
+def _node_extras(node: GraphNode, key: int, g: Any, wanted: set[int] | None,
+                 found: dict[int, Any], accumulate: bool, wrap: Callable) -> Any:
+    """An op result's hooks, its place among the wanted inputs, its retained gradient."""
+    if node._hooks:
+        g = _run_hooks(node, g, wrap)
+    if wanted is not None and key in wanted:
+        found[key] = g
+    if node._retains_grad and accumulate:
+        with _grad_lock:
+            _check_grad_shape(node)
+            _accumulate(node, g, wrap, fresh=False)
+    return g
+
+
+def _explain_call(formula: Callable | None, node: GraphNode, err: TypeError) -> None:
+    """Raise a clear error for a freed graph (no formula left) or a gradient formula with
+    the wrong signature (e.g. the old ``lambda g: ...``); other TypeErrors pass through."""
+    if formula is None:
+        raise RuntimeError(
+            f"backward through op '{node._op}' a second time (or after its graph was "
+            "freed): the first backward() released it; pass retain_graph=True to the "
+            "first call"
+        ) from None
     try:
         inspect.signature(formula).bind(None, None, *node._parents)
     except TypeError:
@@ -492,11 +510,18 @@ def _finish_leaves(leaves: dict, wanted: set[int] | None, found: dict[int, Any],
     handed_out: set[int] = set()
     with _grad_lock:  # threads running backward into one leaf must not lose updates
         for leaf, _ in ready:
-            _check_grad_shape(leaf)  # every check before the first change
+            if leaf.grad is not None:
+                _check_grad_shape(leaf)  # every check before the first change
         for leaf, g in ready:
-            fresh = type(g) is np.ndarray and g.base is None and id(g) not in handed_out
-            handed_out.add(id(g))
-            _accumulate(leaf, g, wrap, fresh)
+            if leaf.grad is None and type(g) is np.ndarray:  # the common case, inlined
+                if g.base is not None or id(g) in handed_out:
+                    g = g.copy()
+                handed_out.add(id(g))
+                leaf.grad = wrap(g)
+            else:
+                fresh = type(g) is np.ndarray and g.base is None and id(g) not in handed_out
+                handed_out.add(id(g))
+                _accumulate(leaf, g, wrap, fresh)
 
 
 def _add(node: GraphNode, g: Any, pending: dict, leaves: dict, heap: list) -> None:

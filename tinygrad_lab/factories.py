@@ -17,7 +17,8 @@ from .random import get_rng
 from .tensor import Tensor, _check_device, get_default_dtype, inplace, register_methods
 
 __all__ = [
-    "arange", "as_tensor", "bernoulli", "empty", "empty_like", "eye", "from_numpy",
+    "BoolTensor", "DoubleTensor", "FloatTensor", "IntTensor", "LongTensor", "arange",
+    "as_tensor", "bernoulli", "empty", "empty_like", "eye", "from_numpy",
     "full", "full_like", "is_tensor", "linspace", "logspace", "multinomial", "normal",
     "numel", "ones", "ones_like", "rand", "rand_like", "randint", "randint_like", "randn",
     "randn_like", "randperm", "tensor", "zeros", "zeros_like",
@@ -50,13 +51,44 @@ def _float_dtype(dtype: Any) -> np.dtype:
     return get_default_dtype() if dtype is None else as_dtype(dtype)
 
 
+def _sequence_float_dtype(data: Any) -> np.dtype | None:
+    """The float dtype ``torch.tensor`` gives a (nested) list or tuple: the widest float
+    among its elements, where NumPy scalars, arrays and tensors count with their own
+    dtype and Python floats as the default dtype (so ``[np.float64(0.5)]`` stays
+    float64). None when no element is a float: ints and bools follow the usual rules."""
+    floats: list[np.dtype] = []
+    pending = [data]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, (list, tuple)):
+            pending.extend(item)
+        elif isinstance(item, Tensor):
+            if item.dtype.kind == "f":
+                floats.append(item.dtype)
+        elif isinstance(item, (np.ndarray, np.generic)):
+            if item.dtype.kind == "f":
+                floats.append(item.dtype)
+        elif isinstance(item, float):
+            floats.append(get_default_dtype())
+    return np.result_type(*floats) if floats else None
+
+
 def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
            ) -> Tensor:
-    """A new tensor holding a copy of ``data`` (``torch.tensor``)."""
+    """A new tensor holding a copy of ``data`` (``torch.tensor``).
+
+    The dtype, unless given, is ``data``'s own for arrays and tensors; for lists it is
+    inferred as PyTorch does: Python floats give the default dtype, NumPy float scalars
+    and tensors inside the list keep theirs (the widest float wins), Python ints give
+    int64 and bools bool.
+    """
     if device is not None:
         _check_device(device)
-    return Tensor(data, requires_grad=requires_grad, dtype=None if dtype is None else
-                  as_dtype(dtype))
+    if dtype is not None:
+        dtype = as_dtype(dtype)
+    elif isinstance(data, (list, tuple)):
+        dtype = _sequence_float_dtype(data)
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
 
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
@@ -281,6 +313,31 @@ def multinomial(input: Any, num_samples: int, replacement: bool = False,  # noqa
     out = np.stack([rng.choice(rows.shape[1], size=num_samples, replace=replacement,
                                p=row / total) for row, total in zip(rows, sums, strict=True)])
     return Tensor._wrap(out.reshape(weights.shape[:-1] + (num_samples,)).astype(np.int64))
+
+
+# ------------------------------------------------ PyTorch's legacy constructors
+
+
+def _legacy(name: str, dtype: np.dtype) -> Any:
+    """``torch.FloatTensor([1, 2])`` copies data; ``torch.FloatTensor(2, 3)`` makes a
+    tensor of that size (zeros here, where PyTorch leaves memory uninitialised)."""
+
+    def constructor(*args: Any) -> Tensor:
+        if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
+            return tensor(args[0], dtype=dtype)
+        return _make(np.zeros(_size(name, args), dtype), False, None)
+
+    constructor.__name__ = constructor.__qualname__ = name
+    constructor.__doc__ = _legacy.__doc__
+    constructor.legacy_dtype = dtype  # so that x.type(torch.FloatTensor) casts to it
+    return constructor
+
+
+FloatTensor = _legacy("FloatTensor", np.dtype(np.float32))
+DoubleTensor = _legacy("DoubleTensor", np.dtype(np.float64))
+LongTensor = _legacy("LongTensor", np.dtype(np.int64))
+IntTensor = _legacy("IntTensor", np.dtype(np.int32))
+BoolTensor = _legacy("BoolTensor", np.dtype(np.bool_))
 
 
 # ------------------------------------------------------- random in-place methods

@@ -43,7 +43,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from .nn.module import Parameter
-from .tensor import Tensor
+from .tensor import Tensor, device
 
 __all__ = ["load", "save"]
 
@@ -416,7 +416,8 @@ def _decode_checkpoint(npz: Any) -> Any:
     return obj
 
 
-def load(path: str | os.PathLike[str]) -> Any:
+def load(path: str | os.PathLike[str], map_location: Any = None, weights_only: bool = True,
+         **pickle_load_args: Any) -> Any:
     """Read a checkpoint written by :func:`save`.
 
     The file is opened with ``np.load(path, allow_pickle=False)``, so no code in it can
@@ -425,6 +426,10 @@ def load(path: str | os.PathLike[str]) -> Any:
     Parameters
     ----------
     path : str or path-like
+    map_location, weights_only
+        PyTorch's arguments, accepted so that ``torch.load(path, weights_only=True)``
+        runs: loading here is always "weights only" (nothing is unpickled), and there is
+        only the CPU (a ``map_location`` other than the CPU raises).
 
     Returns
     -------
@@ -443,6 +448,13 @@ def load(path: str | os.PathLike[str]) -> Any:
         members that are not ``.npy`` arrays. The message names ``path`` and, where
         one is to blame, the member.
     """
+    if pickle_load_args:
+        raise TypeError(f"load: unexpected arguments {sorted(pickle_load_args)} (nothing is "
+                        "unpickled here)")
+    if map_location is not None and not callable(map_location) and not isinstance(
+        map_location, dict
+    ):
+        device(map_location)  # raises for anything but the CPU
     source = os.fspath(path)
     problem = f"load: {source!r} is not a readable tinygrad_lab checkpoint"
     with open(source, "rb") as f:

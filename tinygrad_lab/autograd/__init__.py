@@ -28,6 +28,7 @@ __all__ = [
     "backward",
     "detect_anomaly",
     "enable_grad",
+    "functional",
     "grad",
     "inference_mode",
     "is_grad_enabled",
@@ -45,6 +46,8 @@ def grad(
     create_graph: bool = False,
     allow_unused: bool | None = None,
     materialize_grads: bool = False,
+    only_inputs: bool = True,
+    is_grads_batched: bool = False,
 ) -> tuple[Tensor | None, ...]:
     """The gradients of ``outputs`` with respect to ``inputs``, as PyTorch computes them.
 
@@ -65,6 +68,10 @@ def grad(
         Return None for an input the outputs do not depend on, instead of raising.
     materialize_grads : bool, optional
         Return zeros instead of None for unused inputs (implies ``allow_unused``).
+    only_inputs : bool, optional
+        Deprecated in PyTorch and ignored there; accepted so that such code runs.
+    is_grads_batched : bool, optional
+        Not supported (True raises).
 
     Returns
     -------
@@ -79,6 +86,8 @@ def grad(
     >>> d2y.tolist()
     [18.0]
     """
+    if is_grads_batched:
+        raise NotImplementedError("grad: is_grads_batched=True (vmap) is not supported")
     outputs = _as_tuple(outputs)
     inputs = _as_tuple(inputs)
     if materialize_grads:
@@ -165,3 +174,5 @@ def backward(
         create_graph=create_graph,
         inputs=None if inputs is None else list(_as_tuple(inputs)),
     )
+
+from . import functional  # noqa: E402  (tl.autograd.functional, as in PyTorch)

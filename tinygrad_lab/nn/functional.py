@@ -31,6 +31,7 @@ from ..ops.activation import log_softmax as _log_softmax
 from ..ops.activation import relu as _relu
 from ..ops.activation import silu as _silu
 from ..ops.activation import softmax as _softmax
+from ..ops.extra import pad
 from ..ops.layers import dropout, linear, one_hot
 from ..ops.loss import (
     binary_cross_entropy,
@@ -40,15 +41,16 @@ from ..ops.loss import (
     mse_loss,
     nll_loss,
 )
+from ..ops.normalization import batch_norm, layer_norm
 from ..tensor import Tensor
 from ..tensor import as_tensor as _tensor  # noqa: F401  (nn.layers' Flatten uses it)
 
 __all__ = [
-    "avg_pool1d", "binary_cross_entropy", "binary_cross_entropy_with_logits", "conv1d",
-    "cross_entropy", "dropout", "elu", "elu_", "gelu", "hardtanh", "hardtanh_", "l1_loss",
-    "leaky_relu", "leaky_relu_", "linear", "log_softmax", "logsigmoid", "max_pool1d",
-    "mse_loss", "nll_loss", "one_hot", "relu", "relu6", "relu_", "sigmoid", "silu",
-    "softmax", "softplus", "tanh",
+    "avg_pool1d", "batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+    "conv1d", "cross_entropy", "dropout", "elu", "elu_", "gelu", "hardtanh", "hardtanh_",
+    "l1_loss", "layer_norm", "leaky_relu", "leaky_relu_", "linear", "log_softmax",
+    "logsigmoid", "max_pool1d", "mse_loss", "nll_loss", "one_hot", "pad", "relu", "relu6",
+    "relu_", "sigmoid", "silu", "softmax", "softplus", "tanh",
 ]
 
 

@@ -76,8 +76,11 @@ def reduction_axes(op: str, shape: tuple[int, ...], dim: Any, axis: Any) -> tupl
     """The axes a reduction reduces, from ``dim`` (PyTorch) or ``axis`` (NumPy).
 
     The one difference between the spellings: an empty tuple means every axis for
-    PyTorch's ``dim=()`` and no axis for NumPy's ``axis=()``.
+    PyTorch's ``dim=()`` and no axis for NumPy's ``axis=()``. A 0-d tensor accepts dim
+    0 or -1, as in PyTorch (it reduces nothing).
     """
+    if not shape and _scalar_dims(dim if axis is None else axis):
+        return ()
     if axis is not None:
         if dim is not None:
             raise TypeError(f"{op}: give dim= or axis=, not both")
@@ -85,6 +88,15 @@ def reduction_axes(op: str, shape: tuple[int, ...], dim: Any, axis: Any) -> tupl
     if dim is None or isinstance(dim, (tuple, list)) and len(dim) == 0:
         return tuple(range(len(shape)))
     return normalize_axes(op, dim, shape)
+
+
+def _scalar_dims(dims: Any) -> bool:
+    """True for 0, -1, or a sequence of them: the dims PyTorch accepts on a 0-d tensor."""
+    values = dims if isinstance(dims, (tuple, list)) else (dims,)
+    return bool(values) and all(
+        not isinstance(v, bool) and isinstance(v, (int, np.integer)) and v in (0, -1)
+        for v in values
+    )
 
 
 def keep_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:

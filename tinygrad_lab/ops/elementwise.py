@@ -334,12 +334,15 @@ def clip(x: Any, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
         for v in (lo, hi)
         if v is not None and not (np.isscalar(v) and np.isinf(v))
     ):
-        array = array.astype(np.result_type(array.dtype, np.float32))
+        array = array.astype(get_default_dtype())  # as PyTorch promotes
     out = np.clip(array, lo, hi)
     if out.dtype != array.dtype and array.dtype.kind == "f":
         out = out.astype(array.dtype)
     inside = (array >= lo) & (array <= hi)
     return Tensor.from_op(out, (x,), lambda g, out, x: (g * inside,), "clip")
+
+
+clamp = clip  # PyTorch's name
 
 
 def maximum(a: Any, b: Any) -> Tensor:
@@ -597,7 +600,7 @@ UFUNC_OPS.update(
 FUNCTION_OPS.update({np.where: where, np.clip: clip, np.round: round})
 
 __all__ = [
-    "abs", "acos", "add", "allclose", "asin", "atan", "bitwise_and", "bitwise_not",
+    "abs", "acos", "add", "allclose", "clamp", "asin", "atan", "bitwise_and", "bitwise_not",
     "bitwise_or", "bitwise_xor", "ceil", "clip", "clone", "cos", "cosh", "div", "eq",
     "equal", "exp", "expm1", "floor", "ge", "gt", "isclose", "isfinite", "isinf", "isnan",
     "le", "log", "log10", "log1p", "log2", "logical_and", "logical_not", "logical_or",

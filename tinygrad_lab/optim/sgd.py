@@ -56,6 +56,11 @@ class SGD(Optimizer):
     _required_state = ()
     _optional_state = ("momentum_buffer",)
 
+    # tl.compile may record this step's NumPy calls instead of rerunning it eagerly: the
+    # update depends only on the group options (guarded) and the state arrays, and keeps
+    # no Python-level counter.
+    _compile_traced = True
+
     def __init__(
         self,
         params: ParamsT,
