@@ -28,6 +28,7 @@ class Row:
     calls: dict[str, int] = field(default_factory=dict)  # calls per round
     errors: dict[str, str] = field(default_factory=dict)
     cells: dict[str, str] = field(default_factory=dict)  # text instead of a ratio
+    notes: dict[str, str] = field(default_factory=dict)  # said beside the name in the detail
 
     def median(self, name: str) -> float | None:
         times = self.times.get(name) if name not in self.errors else None
@@ -58,8 +59,8 @@ def report(rows: list[Row], facts: list[str], quick: bool) -> str:
                  [[r.label] + [ratio(r, a, b) for _, a, b in COLUMNS] for r in rows])
     detail = table(["workload", "implementation", "median", "spread (min – max)",
                     "rounds × calls"],
-                   [[r.label, n, fmt(r.median(n)), f"{fmt(min(t) / r.per)} – "
-                     f"{fmt(max(t) / r.per)}", f"{len(t)} × {r.calls[n]}"]
+                   [[r.label, f"{n} ({r.notes[n]})" if n in r.notes else n, fmt(r.median(n)),
+                     f"{fmt(min(t) / r.per)} – {fmt(max(t) / r.per)}", f"{len(t)} × {r.calls[n]}"]
                     for r in rows for n, t in r.times.items() if t and n not in r.errors])
     problems = [f"- {r.label} / {n}: {e}" for r in rows for n, e in r.errors.items()]
     return "\n".join(

@@ -146,6 +146,11 @@ def workload_row(w: W.Workload, b: W.Budget, use_torch: bool) -> Row:
     check(runs, w.kind, max(3, round(w.check_epochs * b.check_scale)), row)
     time_interleaved({name: (lambda run=run: epoch(run)) for name, run in runs.items()
                       if name not in row.errors}, b, row)
+    if "compiled" in runs and "compiled" not in row.errors:  # did it replay, or run eagerly?
+        stats = runs["compiled"].step.stats
+        row.notes["compiled"] = f"{stats['replayed']:,} of {sum(stats.values()):,} calls replayed"
+        if stats["replayed"] < sum(stats.values()) / 2:
+            row.cells["compiled"] = f"{ratio(row, 'compiled', 'numpy')} (mostly not replayed)"
     return row
 
 
