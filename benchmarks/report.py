@@ -75,10 +75,11 @@ NOTE = (
     "Ratios of medians over interleaved rounds (above 1: the numerator is slower); every "
     "implementation was first checked to give the reference's result from the same "
     "weights. NumPy and tinygrad_lab use one BLAS thread. The rows are described in "
-    "`benchmarks/workloads.py`; `n/a (not built)`: `tl.compile` does not exist in this "
-    "checkout. Memory: growth between the two step counts of what tracemalloc sees still "
-    "allocated after a full collection, and of the peak, which also holds garbage waiting "
-    "for the cyclic collector (PyTorch's allocations are invisible to tracemalloc).")
+    "`benchmarks/workloads.py`; `n/a (not built)` in the compiled column: the checkout "
+    "has no `tl.compile`. Memory: growth between the two step counts of what tracemalloc "
+    "sees still allocated after a full collection, and of the peak, which also holds "
+    "garbage waiting for the cyclic collector (PyTorch's allocations are invisible to "
+    "tracemalloc).")
 
 
 def load() -> str:
