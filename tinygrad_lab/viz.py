@@ -1,11 +1,11 @@
 """Pictures of the computation graph, drawn with the ``graphviz`` package.
 
 ``draw_graph(loss)`` returns a :class:`graphviz.Digraph` (shown by Jupyter, written by
-:func:`render_graph`): ops, and tensors with shape, value and gradient. Ops made inside
-:func:`record_modules` are boxed by module (the record comes from temporary forward hooks:
-the engine knows nothing of modules); ops of a ``create_graph=True`` backward pass made
-inside :func:`record_backward` get a colour of their own. Drawing walks the links from
-results to inputs, which ``backward()`` frees unless given ``retain_graph=True``.
+:func:`render_graph`) of ops and tensors with shape, value and gradient. Ops made inside
+:func:`record_modules` are boxed by module (temporary forward hooks: the engine knows nothing
+of modules); ops of a ``create_graph=True`` backward pass made inside :func:`record_backward`
+get a colour of their own. Drawing walks the links from results to inputs, which
+``backward()`` frees unless given ``retain_graph=True``.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import importlib.util
 import os
 import secrets
 from bisect import bisect_right
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from functools import partial
 from pathlib import Path
@@ -25,8 +26,8 @@ import numpy as np
 
 if importlib.util.find_spec("graphviz") is None:  # pictures are optional, and only here
     raise ImportError(
-        "tinygrad_lab.viz draws with the 'graphviz' Python package, which is not "
-        "installed: `pip install graphviz` (rendering also needs the system program `dot`)")
+        "tinygrad_lab.viz draws with the 'graphviz' Python package, which is not installed: "
+        "`pip install graphviz` (rendering also needs the system program `dot`)")
 
 import graphviz  # noqa: E402  (after the check that explains its absence)
 
@@ -50,8 +51,6 @@ class GraphvizNotFoundError(graphviz.ExecutableNotFound):
 
 
 # ------------------------------------------------------------------------- recording
-
-
 class OpRecord:
     """Which block of code made each op result, found from its creation number: the
     record keeps the numbers at which the innermost open block changed."""
@@ -117,27 +116,25 @@ def record_backward() -> Iterator[OpRecord]:
 
 
 # ---------------------------------------------------------------------------- labels
-
 _FONT, _GRAD, _MUTED = "Helvetica", "#c92a2a", "#495057"
-_OP = {"fontsize": "11", "margin": "0.05,0.02", "height": "0.3"}
-_STYLES = {  # kind -> (shape, style, fill colour, line colour, legend), more attributes
-    "param": (("box", "rounded,filled", "#d0ebff", "#1c7ed6",
-               "parameter / leaf that needs grad"), {}),
-    "input": (("box", "filled,dashed", "#f1f3f5", "#868e96", "input / constant (no grad)"), {}),
-    "op": (("ellipse", "filled", "#fff3bf", "#f08c00", "op"), _OP),
-    "backward_op": (("ellipse", "filled", "#e5dbff", "#7048e8", "op of the backward pass"),
-                    _OP),
-    "tensor": (("box", "filled", "#ffffff", "#868e96", "intermediate tensor"), {}),
-    "root": (("box", "filled,bold", "#ffe8cc", "#e8590c", "output (the root)"),
-             {"peripheries": "2"}),
-    "module": (("box3d", "filled", "#d3f9d8", "#2b8a3e", "module (collapsed)"), {}),
+_STYLES = {  # kind: shape, style, fill colour, line colour, text in the legend
+    "param": ("box", "rounded,filled", "#d0ebff", "#1c7ed6", "parameter / leaf that needs grad"),
+    "input": ("box", "filled,dashed", "#f1f3f5", "#868e96", "input / constant (no grad)"),
+    "op": ("ellipse", "filled", "#fff3bf", "#f08c00", "op"),
+    "backward_op": ("ellipse", "filled", "#e5dbff", "#7048e8", "op of the backward pass"),
+    "tensor": ("box", "filled", "#ffffff", "#868e96", "intermediate tensor"),
+    "root": ("box", "filled,bold", "#ffe8cc", "#e8590c", "output (the root)"),
+    "module": ("box3d", "filled", "#d3f9d8", "#2b8a3e", "module (collapsed)"),
 }
+_OP = {"fontsize": "11", "margin": "0.05,0.02", "height": "0.3"}  # ops: small, tensors: big
+_MORE = {"op": _OP, "backward_op": _OP, "root": {"peripheries": "2"}}
 _FILLS = ("#f8f9fa", "#edf2ff", "#fff9db", "#f3f0ff")  # module boxes, by depth
 
 
 def _attrs(kind: str) -> dict[str, str]:
-    (shape, style, fill, color, _), more = _STYLES[kind]
-    return {"shape": shape, "style": style, "fillcolor": fill, "color": color, **more}
+    """The node attributes of a ``kind`` of node (a key of ``_STYLES``)."""
+    return dict(zip(("shape", "style", "fillcolor", "color"), _STYLES[kind][:4],
+                    strict=True)) | _MORE.get(kind, {})
 
 
 def _text(value: Any) -> str:
@@ -200,7 +197,7 @@ def _legend(kinds: set[str], show_grad: bool) -> str:
     both = "backward_op" in kinds  # then "op" alone would not say which pass
     rows = [f'<tr><td bgcolor="{fill}" color="{color}" border="1" width="18"></td><td '
             f'align="left">{"op of the forward pass" if both and text == "op" else text}</td></tr>'
-            for kind, ((_, _, fill, color, text), _) in _STYLES.items() if kind in kinds]
+            for kind, (_, _, fill, color, text) in _STYLES.items() if kind in kinds]
     if show_grad:
         rows.append(f'<tr><td colspan="2" align="left"><font color="{_GRAD}">grad</font> = '
                     ".grad after backward()</td></tr>")
@@ -208,17 +205,11 @@ def _legend(kinds: set[str], show_grad: bool) -> str:
     return _table([head, *rows], 'cellspacing="3" cellpadding="2"')
 
 
-def _title(path: str, module: Any) -> str:
-    return f"{path} · {type(module).__name__}" if module is not None else path
-
-
 def _parent(path: str) -> str:
     return path.rpartition(".")[0]
 
 
 # ---------------------------------------------------------------------------- drawing
-
-
 def _walk(roots: list[Tensor]) -> list[Tensor]:
     """The tensors behind ``roots``, each after its inputs (a stack: no recursion)."""
     order, seen, stack = [], set(), [(r, False) for r in reversed(roots)]
@@ -239,8 +230,7 @@ def _walk(roots: list[Tensor]) -> list[Tensor]:
 
 def _check(root: Any, modules: Any, backward: Any, names: Any, rankdir: str, collapse: Any,
            max_nodes: Any) -> list[Tensor]:
-    roots = [root] if isinstance(root, Tensor) else list(root) if isinstance(
-        root, (list, tuple)) else []
+    roots = list(root) if isinstance(root, (list, tuple)) else [root]
     if not roots or not all(isinstance(r, Tensor) for r in roots):
         raise TypeError("draw_graph: root must be a Tensor (or a non-empty sequence of "
                         f"Tensors), got {type(root).__name__}")
@@ -299,24 +289,25 @@ def draw_graph(
         ``backward()`` freed the graph: pass it ``retain_graph=True`` to draw after it.
     """
     roots = _check(root, modules, backward, names, rankdir, collapse_modules, max_nodes)
-    depth, root_ids = int(collapse_modules), {id(r) for r in roots}
+    root_ids = {id(r) for r in roots}
     model = modules.model if model is None and modules is not None else model
     params = list(model.named_parameters()) if model is not None else []
-    module_of = dict(model.named_modules()) if hasattr(model, "named_modules") else {}
+    titles = {path: f"{path} · {type(m).__name__}"  # of module boxes and collapsed modules
+              for path, m in (model.named_modules() if hasattr(model, "named_modules") else ())}
     labels = {id(p): n for n, p in params} | {id(t): str(n) for n, t in (names or {}).items()}
     owners = {id(p): _parent(n) for n, p in params} if modules else {}
     order = _walk(roots)
     index = {id(t): i for i, t in enumerate(order)}
     inputs = [[index[id(p)] for p in t._parents] for t in order]
     homes = [modules.block_of(t) if modules and t._op else owners.get(id(t), "") for t in order]
-    keys, op_key, hidden = _collapse(order, inputs, homes, depth, root_ids)
-    ops_of: dict[str, list[str]] = {}  # collapsed module -> the names of its ops
+    keys, op_key, hidden = _collapse(order, inputs, homes, int(collapse_modules), root_ids)
+    ops_of: dict[str, dict[str, None]] = {}  # collapsed module -> its op names (ordered set)
     for k, t in zip(op_key, order, strict=True):
-        if k and t._op not in ops_of.setdefault(k, []):
-            ops_of[k].append(t._op)
+        if k:
+            ops_of.setdefault(k, {})[t._op] = None
     ids = {k: f"m{n}" for n, k in enumerate(ops_of)}
-    drawn_ops = [t for t, k in zip(order, op_key, strict=True) if t._op is not None and not k]
-    count = hidden.count(None) + len(drawn_ops) + len(ids)  # tensors, ops and modules
+    count = hidden.count(None) + len(ids) + sum(  # tensors, modules and ops drawn
+        t._op is not None and not k for t, k in zip(order, op_key, strict=True))
     if count > max_nodes:
         raise GraphTooLargeError(
             f"draw_graph: the graph has {count} nodes, more than max_nodes={max_nodes}; a "
@@ -347,9 +338,9 @@ def draw_graph(
             nodes.append((f"t{i}", kind, label, _parent(keys[i]) if keys[i] else homes[i]))
     for k, node in ids.items():
         owned = [(n[len(k) + 1:], p) for n, p in params if n.startswith(k + ".")]
-        label = _module_label(_title(k, module_of.get(k)), ops_of[k], owned)
+        label = _module_label(titles.get(k, k), list(ops_of[k]), owned)
         nodes.append((node, "module", label, _parent(k)))
-    return _emit(nodes, edges, module_of, rankdir, legend, show_grad)
+    return _emit(nodes, edges, titles, rankdir, legend, show_grad)
 
 
 def _collapse(order: list[Tensor], inputs: list[list[int]], homes: list[str], depth: int,
@@ -370,7 +361,7 @@ def _collapse(order: list[Tensor], inputs: list[list[int]], homes: list[str], de
 
 
 def _emit(nodes: list[tuple[str, str, str, str]], edges: list[tuple[str, str]],
-          module_of: Mapping[str, Any], rankdir: str, legend: bool, show_grad: bool
+          titles: Mapping[str, str], rankdir: str, legend: bool, show_grad: bool
           ) -> graphviz.Digraph:
     """The Digraph of the nodes and edges, with nested boxes (clusters) for the modules."""
     dot = graphviz.Digraph("computation_graph")
@@ -382,8 +373,8 @@ def _emit(nodes: list[tuple[str, str, str, str]], edges: list[tuple[str, str]],
         for path in [".".join(box.split(".")[:n + 1]) for n in range(box.count(".") + 1)]:
             if path not in boxes:
                 boxes[path] = graphviz.Digraph(name=f"cluster_{len(boxes) - 1}")
-                boxes[path].attr(label=f"<{_text(_title(path, module_of.get(path)))}>",
-                                 labeljust="l", fontname=_FONT, fontsize="11", color="#adb5bd",
+                boxes[path].attr(label=f"<{_text(titles.get(path, path))}>", labeljust="l",
+                                 fontname=_FONT, fontsize="11", color="#adb5bd",
                                  style="rounded,filled", fillcolor=_FILLS[path.count(".") % 4])
         # One group for ops and results: graphviz keeps the path through them straight.
         flow = {} if kind in ("param", "input") else {"group": "flow"}
@@ -395,14 +386,12 @@ def _emit(nodes: list[tuple[str, str, str, str]], edges: list[tuple[str, str]],
     # the data path then runs straight through the box instead of stepping aside at each
     # layer. Every second one is written reversed, arrow back: weight -> op <- bias.
     where = {node: (kind, box) for node, kind, _, box in nodes}
-    placed: set[str] = set()
-    beside: dict[str, int] = {}
+    placed, beside = set(), Counter()
     for tail, head in edges:
-        kind, box = where[tail]
-        if kind == "param" and tail not in placed and where[head] in (("op", box),
-                                                                      ("backward_op", box)):
+        (kind, box), (head_kind, head_box) = where[tail], where[head]
+        if kind == "param" and tail not in placed and head_kind.endswith("op") and head_box == box:
             placed.add(tail)
-            beside[head] = beside.get(head, 0) + 1
+            beside[head] += 1
             back = beside[head] % 2 == 0
             dot.edge(*((head, tail) if back else (tail, head)), minlen="0",
                      **({"dir": "back"} if back else {}))
