@@ -1,12 +1,8 @@
-"""Pictures of the computation graph, drawn with the ``graphviz`` package.
-
-``draw_graph(loss)`` returns a :class:`graphviz.Digraph` (shown by Jupyter, written by
-:func:`render_graph`) of ops and tensors with shape, value and gradient. Ops made inside
-:func:`record_modules` are boxed by module (temporary forward hooks: the engine knows nothing
-of modules); ops of a ``create_graph=True`` backward pass made inside :func:`record_backward`
-get a colour of their own. Drawing walks the links from results to inputs, which
-``backward()`` frees unless given ``retain_graph=True``.
-"""
+"""Pictures of the computation graph, drawn with the ``graphviz`` package: ops, and tensors
+with shape, value and gradient; module boxes from :func:`record_modules` (temporary forward
+hooks: the engine knows nothing of modules), backward ops coloured from :func:`record_backward`.
+Drawing walks the links from results to inputs, which ``backward()`` frees unless given
+``retain_graph=True``."""
 
 from __future__ import annotations
 
@@ -52,8 +48,8 @@ class GraphvizNotFoundError(graphviz.ExecutableNotFound):
 
 # ------------------------------------------------------------------------- recording
 class OpRecord:
-    """Which block of code made each op result, found from its creation number: the
-    record keeps the numbers at which the innermost open block changed."""
+    """Which block of code made each op result: the creation numbers at which the innermost
+    open block changed, searched with the result's own number."""
 
     def __init__(self, model: Any = None) -> None:
         self.model, self._open, self._numbers, self._blocks = model, [], [], []
@@ -84,18 +80,15 @@ def record_modules(model: Any) -> Iterator[OpRecord]:
     ...     loss = loss_fn(model(x), y)
     >>> draw_graph(loss, modules=modules)
     """
-    record, handles = OpRecord(model), []
-    try:
+    record = OpRecord(model)
+    with contextlib.ExitStack() as hooks:  # each removed on the way out, error or not
         for path, module in model.named_modules():
             if path:  # ops of the model's own forward stay outside every box
-                handles.append(module.register_forward_pre_hook(
-                    partial(record._switch, path), prepend=True))
-                handles.append(module.register_forward_hook(
-                    partial(record._switch, None), always_call=True))
+                hooks.callback(module.register_forward_pre_hook(
+                    partial(record._switch, path), prepend=True).remove)
+                hooks.callback(module.register_forward_hook(
+                    partial(record._switch, None), always_call=True).remove)
         yield record
-    finally:
-        for handle in handles:
-            handle.remove()
 
 
 @contextlib.contextmanager
@@ -138,15 +131,13 @@ def _attrs(kind: str) -> dict[str, str]:
 
 
 def _text(value: Any) -> str:
-    """Any text made safe in an HTML-like label: control characters (NUL, newlines, lone
-    surrogates) written as escapes, markup characters as entities."""
+    """Text safe in an HTML-like label: control characters escaped, markup as entities."""
     text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(value))
     return html.escape(text, quote=False).replace('"', "&quot;")
 
 
 def _row(cells: Sequence[str], color: str | None = None, bold: bool = False) -> str:
-    """A row of a four-column label; its last cell spans the columns left, so that
-    ``grad 6`` lines up under ``value 1 2 3``."""
+    """A row of a 4-column label; its last cell spans the rest: ``grad 6`` under ``value 1 2 3``."""
     out = []
     for k, text in enumerate(cells):
         body = ("&#160;&#160;" if k else "") + _text(text)
@@ -205,10 +196,6 @@ def _legend(kinds: set[str], show_grad: bool) -> str:
     return _table([head, *rows], 'cellspacing="3" cellpadding="2"')
 
 
-def _parent(path: str) -> str:
-    return path.rpartition(".")[0]
-
-
 # ---------------------------------------------------------------------------- drawing
 def _walk(roots: list[Tensor]) -> list[Tensor]:
     """The tensors behind ``roots``, each after its inputs (a stack: no recursion)."""
@@ -219,10 +206,9 @@ def _walk(roots: list[Tensor]) -> list[Tensor]:
             order.append(t)
         elif id(t) not in seen:
             if t.graph_released:
-                raise RuntimeError(
-                    f"draw_graph: the graph behind the result of op '{t._op}' (shape "
-                    f"{tuple(t.shape)}) was freed by backward(); to draw a graph after "
-                    "backward, call backward(retain_graph=True) (or draw before backward)")
+                raise RuntimeError(f"draw_graph: the graph behind the result of op '{t._op}' "
+                                   f"(shape {tuple(t.shape)}) was freed by backward(); to draw "
+                                   "after it, call backward(retain_graph=True)")
             seen.add(id(t))
             stack += [(t, True)] + [(p, False) for p in reversed(t._parents)]
     return order
@@ -295,7 +281,7 @@ def draw_graph(
     titles = {path: f"{path} · {type(m).__name__}"  # of module boxes and collapsed modules
               for path, m in (model.named_modules() if hasattr(model, "named_modules") else ())}
     labels = {id(p): n for n, p in params} | {id(t): str(n) for n, t in (names or {}).items()}
-    owners = {id(p): _parent(n) for n, p in params} if modules else {}
+    owners = {id(p): n.rpartition(".")[0] for n, p in params} if modules else {}
     order = _walk(roots)
     index = {id(t): i for i, t in enumerate(order)}
     inputs = [[index[id(p)] for p in t._parents] for t in order]
@@ -310,14 +296,12 @@ def draw_graph(
         t._op is not None and not k for t, k in zip(order, op_key, strict=True))
     if count > max_nodes:
         raise GraphTooLargeError(
-            f"draw_graph: the graph has {count} nodes, more than max_nodes={max_nodes}; a "
-            "picture that large is unreadable, so nothing was drawn. Draw a sub-expression "
-            "(an intermediate tensor), record the modules and pass collapse_modules=True to "
-            "draw each sub-module as one node, or raise max_nodes.")
+            f"draw_graph: the graph has {count} nodes, more than max_nodes={max_nodes}: too big "
+            "to read, so nothing was drawn. Draw a sub-expression (an intermediate tensor), "
+            "collapse_modules=True with recorded modules, or raise max_nodes.")
 
-    nodes: list[tuple[str, str, str, str]] = []  # (id, kind, label, module box)
-    edges: list[tuple[str, str]] = []
-    into: set[tuple[str, str]] = set()  # edges into collapsed modules, drawn once each
+    # nodes: (id, kind, label, module box); into: edges into collapsed modules, once each
+    nodes, edges, into = [], [], set()
     for i, t in enumerate(order):
         k = op_key[i]
         if t._op is not None:
@@ -335,11 +319,12 @@ def draw_graph(
             kind = ("root" if id(t) in root_ids else "tensor" if t._op is not None
                     else "param" if t.requires_grad else "input")
             label = _tensor_label(t, labels.get(id(t)), show_data, show_grad)
-            nodes.append((f"t{i}", kind, label, _parent(keys[i]) if keys[i] else homes[i]))
+            box = keys[i].rpartition(".")[0] if keys[i] else homes[i]  # beside its module
+            nodes.append((f"t{i}", kind, label, box))
     for k, node in ids.items():
         owned = [(n[len(k) + 1:], p) for n, p in params if n.startswith(k + ".")]
         label = _module_label(titles.get(k, k), list(ops_of[k]), owned)
-        nodes.append((node, "module", label, _parent(k)))
+        nodes.append((node, "module", label, k.rpartition(".")[0]))
     return _emit(nodes, edges, titles, rankdir, legend, show_grad)
 
 
@@ -377,14 +362,13 @@ def _emit(nodes: list[tuple[str, str, str, str]], edges: list[tuple[str, str]],
                                  fontname=_FONT, fontsize="11", color="#adb5bd",
                                  style="rounded,filled", fillcolor=_FILLS[path.count(".") % 4])
         # One group for ops and results: graphviz keeps the path through them straight.
-        flow = {} if kind in ("param", "input") else {"group": "flow"}
-        boxes[box].node(node, label=label, **_attrs(kind), **flow)
+        boxes[box].node(node, label=label, **_attrs(kind),
+                        **({} if kind in ("param", "input") else {"group": "flow"}))
     for path, box in sorted(boxes.items(), key=lambda item: -item[0].count(".")):
         if path:  # deepest first: graphviz copies a subgraph's body when it is added
-            boxes[_parent(path)].subgraph(box)
-    # A parameter that an op of its own box uses first sits on the op's rank (minlen=0):
-    # the data path then runs straight through the box instead of stepping aside at each
-    # layer. Every second one is written reversed, arrow back: weight -> op <- bias.
+            boxes[path.rpartition(".")[0]].subgraph(box)
+    # A parameter that an op of its own box uses first sits on the op's rank (minlen=0), so
+    # the data path runs straight through; every second one reversed: weight -> op <- bias.
     where = {node: (kind, box) for node, kind, _, box in nodes}
     placed, beside = set(), Counter()
     for tail, head in edges:
