@@ -10,7 +10,6 @@ import contextlib
 import html
 import importlib.util
 import os
-import secrets
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
@@ -157,11 +156,10 @@ def _summary(array: np.ndarray) -> list[str]:
     """``[number]`` for a one-element array, otherwise ``[min, mean, max]``."""
     if array.size == 0 or array.dtype.kind not in "biuf":
         return ["empty" if array.size == 0 else f"dtype {array.dtype}"]
-    values = array.astype(np.float64) if array.dtype.kind == "b" else array
-    if values.size == 1:
-        return [f"{float(values.reshape(-1)[0]):.4g}"]
-    with np.errstate(all="ignore"):
-        return [f"{float(f(values)):.3g}" for f in (np.min, np.mean, np.max)]
+    if array.size == 1:
+        return [f"{float(array.reshape(-1)[0]):.4g}"]
+    with np.errstate(all="ignore"):  # inf - inf in a mean: show the nan, never warn
+        return [f"{float(f(array)):.3g}" for f in (np.min, np.mean, np.max)]
 
 
 def _tensor_label(t: Tensor, name: str | None, show_data: bool, show_grad: bool) -> str:
@@ -178,9 +176,7 @@ def _tensor_label(t: Tensor, name: str | None, show_data: bool, show_grad: bool)
 def _module_label(title: str, ops: list[str], params: list[tuple[str, Tensor]]) -> str:
     rows = [_row([title], bold=True)] + [_row([f"{n} {tuple(p.shape)}"]) for n, p in params[:6]]
     rows += [_row([f"… {len(params) - 6} more parameters"])] if len(params) > 6 else []
-    if ops:
-        rows.append(_row(["ops: " + ", ".join(ops[:5]) + (", …" if len(ops) > 5 else "")],
-                         _MUTED))
+    rows.append(_row(["ops: " + ", ".join(ops[:5]) + (", …" if len(ops) > 5 else "")], _MUTED))
     return _table(rows)
 
 
@@ -192,8 +188,8 @@ def _legend(kinds: set[str], show_grad: bool) -> str:
     if show_grad:
         rows.append(f'<tr><td colspan="2" align="left"><font color="{_GRAD}">grad</font> = '
                     ".grad after backward()</td></tr>")
-    head = '<tr><td colspan="2" align="left"><b>legend</b></td></tr>'
-    return _table([head, *rows], 'cellspacing="3" cellpadding="2"')
+    rows.insert(0, '<tr><td colspan="2" align="left"><b>legend</b></td></tr>')
+    return _table(rows, 'cellspacing="3" cellpadding="2"')
 
 
 # ---------------------------------------------------------------------------- drawing
@@ -238,12 +234,11 @@ def _check(root: Any, modules: Any, backward: Any, names: Any, rankdir: str, col
     return roots
 
 
-def draw_graph(
-    root: Tensor | Sequence[Tensor], model: Any = None, *, modules: OpRecord | None = None,
-    backward: OpRecord | None = None, names: Mapping[str, Tensor] | None = None,
-    show_data: bool = True, show_grad: bool = True, rankdir: str = "LR",
-    collapse_modules: bool | int = False, max_nodes: int = 500, legend: bool = True,
-) -> graphviz.Digraph:
+def draw_graph(root: Tensor | Sequence[Tensor], model: Any = None, *,
+               modules: OpRecord | None = None, backward: OpRecord | None = None,
+               names: Mapping[str, Tensor] | None = None, show_data: bool = True,
+               show_grad: bool = True, rankdir: str = "LR", collapse_modules: bool | int = False,
+               max_nodes: int = 500, legend: bool = True) -> graphviz.Digraph:
     """Draw the computation graph that produced ``root``.
 
     Parameters
@@ -335,10 +330,9 @@ def _collapse(order: list[Tensor], inputs: list[list[int]], homes: list[str], de
     keys = [".".join(h.split(".")[:depth]) if depth and h and h.count(".") >= depth - 1
             else None for h in homes]
     op_key = [k if t._op is not None else None for k, t in zip(keys, order, strict=True)]
-    users: list[set[str | None]] = [set() for _ in order]
-    for i, js in enumerate(inputs):
-        for j in js:
-            users[j].add(op_key[i])
+    users: list[set[str | None]] = [set() for _ in order]  # the modules (or None) using each
+    for i, j in ((i, j) for i, js in enumerate(inputs) for j in js):
+        users[j].add(op_key[i])
     # A tensor vanishes into its collapsed module when nothing outside the module uses it.
     hidden = [k if k and id(t) not in root_ids and users[i] == {k} else None
               for i, (t, k) in enumerate(zip(order, keys, strict=True))]
@@ -383,7 +377,7 @@ def _emit(nodes: list[tuple[str, str, str, str]], edges: list[tuple[str, str]],
             dot.edge(tail, head)
     if legend:
         kinds = {kind for _, kind, _, _ in nodes}
-        dot.node("legend", label=_legend(kinds, show_grad), shape="plaintext", fontsize="9")
+        dot.node("legend", _legend(kinds, show_grad), shape="plaintext", fontsize="9")
     return dot
 
 
@@ -402,7 +396,7 @@ def render_graph(dot: graphviz.Digraph, path: str | os.PathLike[str],
     except graphviz.ExecutableNotFound as err:
         raise GraphvizNotFoundError(["dot"]) from err
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{secrets.token_hex(8)}.tmp")  # short: any legal name fits
+    tmp = path.with_name(f".{os.urandom(8).hex()}.tmp")  # short: any legal name fits
     try:
         with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), "wb") as file:
             file.write(data)
