@@ -247,10 +247,9 @@ def draw_graph(root: Tensor | Sequence[Tensor], model: Any = None, *,
         The output (usually the loss); everything it was computed from is drawn.
     model : Module, optional
         Names parameters as ``named_parameters()`` does (default: ``modules.model``).
-    modules : OpRecord, optional
-        From :func:`record_modules`: each module's ops and parameters in a labelled box.
-    backward : OpRecord, optional
-        From :func:`record_backward`: that backward pass's ops in a colour of their own.
+    modules, backward : OpRecord, optional
+        From :func:`record_modules`: each module's ops and parameters in a labelled box;
+        from :func:`record_backward`: that backward pass's ops in a colour of their own.
     names : mapping of str to Tensor, optional
         More names to write on tensors, e.g. ``{"x": x, "target": y}``.
     show_data, show_grad : bool, optional
