@@ -1,12 +1,8 @@
-"""Pictures of the computation graph, drawn with the ``graphviz`` package.
-
-``draw_graph(loss)`` returns a :class:`graphviz.Digraph` (shown by Jupyter, written by
-:func:`render_graph`): ops, and tensors with shape, value and gradient. Ops made inside
-:func:`record_modules` are boxed by module (the record comes from temporary forward hooks:
-the engine knows nothing of modules); ops of a ``create_graph=True`` backward pass made
-inside :func:`record_backward` get a colour of their own. Drawing walks the links from
-results to inputs, which ``backward()`` frees unless given ``retain_graph=True``.
-"""
+"""Pictures of the computation graph, drawn with the ``graphviz`` package: ops, and tensors
+with shape, value and gradient; module boxes from :func:`record_modules` (temporary forward
+hooks: the engine knows nothing of modules), backward ops coloured from :func:`record_backward`.
+Drawing walks the links from results to inputs, which ``backward()`` frees unless given
+``retain_graph=True``."""
 
 from __future__ import annotations
 
@@ -14,8 +10,8 @@ import contextlib
 import html
 import importlib.util
 import os
-import secrets
 from bisect import bisect_right
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from functools import partial
 from pathlib import Path
@@ -25,8 +21,8 @@ import numpy as np
 
 if importlib.util.find_spec("graphviz") is None:  # pictures are optional, and only here
     raise ImportError(
-        "tinygrad_lab.viz draws with the 'graphviz' Python package, which is not "
-        "installed: `pip install graphviz` (rendering also needs the system program `dot`)")
+        "tinygrad_lab.viz draws with the 'graphviz' Python package, which is not installed: "
+        "`pip install graphviz` (rendering also needs the system program `dot`)")
 
 import graphviz  # noqa: E402  (after the check that explains its absence)
 
@@ -50,11 +46,9 @@ class GraphvizNotFoundError(graphviz.ExecutableNotFound):
 
 
 # ------------------------------------------------------------------------- recording
-
-
 class OpRecord:
-    """Which block of code made each op result, found from its creation number: the
-    record keeps the numbers at which the innermost open block changed."""
+    """Which block of code made each op result: the creation numbers at which the innermost
+    open block changed, searched with the result's own number."""
 
     def __init__(self, model: Any = None) -> None:
         self.model, self._open, self._numbers, self._blocks = model, [], [], []
@@ -85,18 +79,15 @@ def record_modules(model: Any) -> Iterator[OpRecord]:
     ...     loss = loss_fn(model(x), y)
     >>> draw_graph(loss, modules=modules)
     """
-    record, handles = OpRecord(model), []
-    try:
+    record = OpRecord(model)
+    with contextlib.ExitStack() as hooks:  # each removed on the way out, error or not
         for path, module in model.named_modules():
             if path:  # ops of the model's own forward stay outside every box
-                handles.append(module.register_forward_pre_hook(
-                    partial(record._switch, path), prepend=True))
-                handles.append(module.register_forward_hook(
-                    partial(record._switch, None), always_call=True))
+                hooks.callback(module.register_forward_pre_hook(
+                    partial(record._switch, path), prepend=True).remove)
+                hooks.callback(module.register_forward_hook(
+                    partial(record._switch, None), always_call=True).remove)
         yield record
-    finally:
-        for handle in handles:
-            handle.remove()
 
 
 @contextlib.contextmanager
@@ -117,39 +108,35 @@ def record_backward() -> Iterator[OpRecord]:
 
 
 # ---------------------------------------------------------------------------- labels
-
 _FONT, _GRAD, _MUTED = "Helvetica", "#c92a2a", "#495057"
-_OP = {"fontsize": "11", "margin": "0.05,0.02", "height": "0.3"}
-_STYLES = {  # kind -> (shape, style, fill colour, line colour, legend), more attributes
-    "param": (("box", "rounded,filled", "#d0ebff", "#1c7ed6",
-               "parameter / leaf that needs grad"), {}),
-    "input": (("box", "filled,dashed", "#f1f3f5", "#868e96", "input / constant (no grad)"), {}),
-    "op": (("ellipse", "filled", "#fff3bf", "#f08c00", "op"), _OP),
-    "backward_op": (("ellipse", "filled", "#e5dbff", "#7048e8", "op of the backward pass"),
-                    _OP),
-    "tensor": (("box", "filled", "#ffffff", "#868e96", "intermediate tensor"), {}),
-    "root": (("box", "filled,bold", "#ffe8cc", "#e8590c", "output (the root)"),
-             {"peripheries": "2"}),
-    "module": (("box3d", "filled", "#d3f9d8", "#2b8a3e", "module (collapsed)"), {}),
+_STYLES = {  # kind: shape, style, fill colour, line colour, text in the legend
+    "param": ("box", "rounded,filled", "#d0ebff", "#1c7ed6", "parameter / leaf that needs grad"),
+    "input": ("box", "filled,dashed", "#f1f3f5", "#868e96", "input / constant (no grad)"),
+    "op": ("ellipse", "filled", "#fff3bf", "#f08c00", "op"),
+    "backward_op": ("ellipse", "filled", "#e5dbff", "#7048e8", "op of the backward pass"),
+    "tensor": ("box", "filled", "#ffffff", "#868e96", "intermediate tensor"),
+    "root": ("box", "filled,bold", "#ffe8cc", "#e8590c", "output (the root)"),
+    "module": ("box3d", "filled", "#d3f9d8", "#2b8a3e", "module (collapsed)"),
 }
+_OP = {"fontsize": "11", "margin": "0.05,0.02", "height": "0.3"}  # ops: small, tensors: big
+_MORE = {"op": _OP, "backward_op": _OP, "root": {"peripheries": "2"}}
 _FILLS = ("#f8f9fa", "#edf2ff", "#fff9db", "#f3f0ff")  # module boxes, by depth
 
 
 def _attrs(kind: str) -> dict[str, str]:
-    (shape, style, fill, color, _), more = _STYLES[kind]
-    return {"shape": shape, "style": style, "fillcolor": fill, "color": color, **more}
+    """The node attributes of a ``kind`` of node (a key of ``_STYLES``)."""
+    return dict(zip(("shape", "style", "fillcolor", "color"), _STYLES[kind][:4],
+                    strict=True)) | _MORE.get(kind, {})
 
 
 def _text(value: Any) -> str:
-    """Any text made safe in an HTML-like label: control characters (NUL, newlines, lone
-    surrogates) written as escapes, markup characters as entities."""
+    """Text safe in an HTML-like label: control characters escaped, markup as entities."""
     text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(value))
     return html.escape(text, quote=False).replace('"', "&quot;")
 
 
 def _row(cells: Sequence[str], color: str | None = None, bold: bool = False) -> str:
-    """A row of a four-column label; its last cell spans the columns left, so that
-    ``grad 6`` lines up under ``value 1 2 3``."""
+    """A row of a 4-column label; its last cell spans the rest: ``grad 6`` under ``value 1 2 3``."""
     out = []
     for k, text in enumerate(cells):
         body = ("&#160;&#160;" if k else "") + _text(text)
@@ -169,11 +156,10 @@ def _summary(array: np.ndarray) -> list[str]:
     """``[number]`` for a one-element array, otherwise ``[min, mean, max]``."""
     if array.size == 0 or array.dtype.kind not in "biuf":
         return ["empty" if array.size == 0 else f"dtype {array.dtype}"]
-    values = array.astype(np.float64) if array.dtype.kind == "b" else array
-    if values.size == 1:
-        return [f"{float(values.reshape(-1)[0]):.4g}"]
-    with np.errstate(all="ignore"):
-        return [f"{float(f(values)):.3g}" for f in (np.min, np.mean, np.max)]
+    if array.size == 1:
+        return [f"{float(array.reshape(-1)[0]):.4g}"]
+    with np.errstate(all="ignore"):  # inf - inf in a mean: show the nan, never warn
+        return [f"{float(f(array)):.3g}" for f in (np.min, np.mean, np.max)]
 
 
 def _tensor_label(t: Tensor, name: str | None, show_data: bool, show_grad: bool) -> str:
@@ -190,9 +176,7 @@ def _tensor_label(t: Tensor, name: str | None, show_data: bool, show_grad: bool)
 def _module_label(title: str, ops: list[str], params: list[tuple[str, Tensor]]) -> str:
     rows = [_row([title], bold=True)] + [_row([f"{n} {tuple(p.shape)}"]) for n, p in params[:6]]
     rows += [_row([f"… {len(params) - 6} more parameters"])] if len(params) > 6 else []
-    if ops:
-        rows.append(_row(["ops: " + ", ".join(ops[:5]) + (", …" if len(ops) > 5 else "")],
-                         _MUTED))
+    rows.append(_row(["ops: " + ", ".join(ops[:5]) + (", …" if len(ops) > 5 else "")], _MUTED))
     return _table(rows)
 
 
@@ -200,25 +184,15 @@ def _legend(kinds: set[str], show_grad: bool) -> str:
     both = "backward_op" in kinds  # then "op" alone would not say which pass
     rows = [f'<tr><td bgcolor="{fill}" color="{color}" border="1" width="18"></td><td '
             f'align="left">{"op of the forward pass" if both and text == "op" else text}</td></tr>'
-            for kind, ((_, _, fill, color, text), _) in _STYLES.items() if kind in kinds]
+            for kind, (_, _, fill, color, text) in _STYLES.items() if kind in kinds]
     if show_grad:
         rows.append(f'<tr><td colspan="2" align="left"><font color="{_GRAD}">grad</font> = '
                     ".grad after backward()</td></tr>")
-    head = '<tr><td colspan="2" align="left"><b>legend</b></td></tr>'
-    return _table([head, *rows], 'cellspacing="3" cellpadding="2"')
-
-
-def _title(path: str, module: Any) -> str:
-    return f"{path} · {type(module).__name__}" if module is not None else path
-
-
-def _parent(path: str) -> str:
-    return path.rpartition(".")[0]
+    rows.insert(0, '<tr><td colspan="2" align="left"><b>legend</b></td></tr>')
+    return _table(rows, 'cellspacing="3" cellpadding="2"')
 
 
 # ---------------------------------------------------------------------------- drawing
-
-
 def _walk(roots: list[Tensor]) -> list[Tensor]:
     """The tensors behind ``roots``, each after its inputs (a stack: no recursion)."""
     order, seen, stack = [], set(), [(r, False) for r in reversed(roots)]
@@ -228,10 +202,9 @@ def _walk(roots: list[Tensor]) -> list[Tensor]:
             order.append(t)
         elif id(t) not in seen:
             if t.graph_released:
-                raise RuntimeError(
-                    f"draw_graph: the graph behind the result of op '{t._op}' (shape "
-                    f"{tuple(t.shape)}) was freed by backward(); to draw a graph after "
-                    "backward, call backward(retain_graph=True) (or draw before backward)")
+                raise RuntimeError(f"draw_graph: the graph behind the result of op '{t._op}' "
+                                   f"(shape {tuple(t.shape)}) was freed by backward(); to draw "
+                                   "after it, call backward(retain_graph=True)")
             seen.add(id(t))
             stack += [(t, True)] + [(p, False) for p in reversed(t._parents)]
     return order
@@ -239,8 +212,7 @@ def _walk(roots: list[Tensor]) -> list[Tensor]:
 
 def _check(root: Any, modules: Any, backward: Any, names: Any, rankdir: str, collapse: Any,
            max_nodes: Any) -> list[Tensor]:
-    roots = [root] if isinstance(root, Tensor) else list(root) if isinstance(
-        root, (list, tuple)) else []
+    roots = list(root) if isinstance(root, (list, tuple)) else [root]
     if not roots or not all(isinstance(r, Tensor) for r in roots):
         raise TypeError("draw_graph: root must be a Tensor (or a non-empty sequence of "
                         f"Tensors), got {type(root).__name__}")
@@ -262,12 +234,11 @@ def _check(root: Any, modules: Any, backward: Any, names: Any, rankdir: str, col
     return roots
 
 
-def draw_graph(
-    root: Tensor | Sequence[Tensor], model: Any = None, *, modules: OpRecord | None = None,
-    backward: OpRecord | None = None, names: Mapping[str, Tensor] | None = None,
-    show_data: bool = True, show_grad: bool = True, rankdir: str = "LR",
-    collapse_modules: bool | int = False, max_nodes: int = 500, legend: bool = True,
-) -> graphviz.Digraph:
+def draw_graph(root: Tensor | Sequence[Tensor], model: Any = None, *,
+               modules: OpRecord | None = None, backward: OpRecord | None = None,
+               names: Mapping[str, Tensor] | None = None, show_data: bool = True,
+               show_grad: bool = True, rankdir: str = "LR", collapse_modules: bool | int = False,
+               max_nodes: int = 500, legend: bool = True) -> graphviz.Digraph:
     """Draw the computation graph that produced ``root``.
 
     Parameters
@@ -276,10 +247,9 @@ def draw_graph(
         The output (usually the loss); everything it was computed from is drawn.
     model : Module, optional
         Names parameters as ``named_parameters()`` does (default: ``modules.model``).
-    modules : OpRecord, optional
-        From :func:`record_modules`: each module's ops and parameters in a labelled box.
-    backward : OpRecord, optional
-        From :func:`record_backward`: that backward pass's ops in a colour of their own.
+    modules, backward : OpRecord, optional
+        From :func:`record_modules`: each module's ops and parameters in a labelled box;
+        from :func:`record_backward`: that backward pass's ops in a colour of their own.
     names : mapping of str to Tensor, optional
         More names to write on tensors, e.g. ``{"x": x, "target": y}``.
     show_data, show_grad : bool, optional
@@ -299,34 +269,33 @@ def draw_graph(
         ``backward()`` freed the graph: pass it ``retain_graph=True`` to draw after it.
     """
     roots = _check(root, modules, backward, names, rankdir, collapse_modules, max_nodes)
-    depth, root_ids = int(collapse_modules), {id(r) for r in roots}
+    root_ids = {id(r) for r in roots}
     model = modules.model if model is None and modules is not None else model
     params = list(model.named_parameters()) if model is not None else []
-    module_of = dict(model.named_modules()) if hasattr(model, "named_modules") else {}
+    titles = {path: f"{path} · {type(m).__name__}"  # of module boxes and collapsed modules
+              for path, m in (model.named_modules() if hasattr(model, "named_modules") else ())}
     labels = {id(p): n for n, p in params} | {id(t): str(n) for n, t in (names or {}).items()}
-    owners = {id(p): _parent(n) for n, p in params} if modules else {}
+    owners = {id(p): n.rpartition(".")[0] for n, p in params} if modules else {}
     order = _walk(roots)
     index = {id(t): i for i, t in enumerate(order)}
     inputs = [[index[id(p)] for p in t._parents] for t in order]
     homes = [modules.block_of(t) if modules and t._op else owners.get(id(t), "") for t in order]
-    keys, op_key, hidden = _collapse(order, inputs, homes, depth, root_ids)
-    ops_of: dict[str, list[str]] = {}  # collapsed module -> the names of its ops
+    keys, op_key, hidden = _collapse(order, inputs, homes, int(collapse_modules), root_ids)
+    ops_of: dict[str, dict[str, None]] = {}  # collapsed module -> its op names (ordered set)
     for k, t in zip(op_key, order, strict=True):
-        if k and t._op not in ops_of.setdefault(k, []):
-            ops_of[k].append(t._op)
+        if k:
+            ops_of.setdefault(k, {})[t._op] = None
     ids = {k: f"m{n}" for n, k in enumerate(ops_of)}
-    drawn_ops = [t for t, k in zip(order, op_key, strict=True) if t._op is not None and not k]
-    count = hidden.count(None) + len(drawn_ops) + len(ids)  # tensors, ops and modules
+    count = hidden.count(None) + len(ids) + sum(  # tensors, modules and ops drawn
+        t._op is not None and not k for t, k in zip(order, op_key, strict=True))
     if count > max_nodes:
         raise GraphTooLargeError(
-            f"draw_graph: the graph has {count} nodes, more than max_nodes={max_nodes}; a "
-            "picture that large is unreadable, so nothing was drawn. Draw a sub-expression "
-            "(an intermediate tensor), record the modules and pass collapse_modules=True to "
-            "draw each sub-module as one node, or raise max_nodes.")
+            f"draw_graph: the graph has {count} nodes, more than max_nodes={max_nodes}: too big "
+            "to read, so nothing was drawn. Draw a sub-expression (an intermediate tensor), "
+            "collapse_modules=True with recorded modules, or raise max_nodes.")
 
-    nodes: list[tuple[str, str, str, str]] = []  # (id, kind, label, module box)
-    edges: list[tuple[str, str]] = []
-    into: set[tuple[str, str]] = set()  # edges into collapsed modules, drawn once each
+    # nodes: (id, kind, label, module box); into: edges into collapsed modules, once each
+    nodes, edges, into = [], [], set()
     for i, t in enumerate(order):
         k = op_key[i]
         if t._op is not None:
@@ -344,12 +313,13 @@ def draw_graph(
             kind = ("root" if id(t) in root_ids else "tensor" if t._op is not None
                     else "param" if t.requires_grad else "input")
             label = _tensor_label(t, labels.get(id(t)), show_data, show_grad)
-            nodes.append((f"t{i}", kind, label, _parent(keys[i]) if keys[i] else homes[i]))
+            box = keys[i].rpartition(".")[0] if keys[i] else homes[i]  # beside its module
+            nodes.append((f"t{i}", kind, label, box))
     for k, node in ids.items():
         owned = [(n[len(k) + 1:], p) for n, p in params if n.startswith(k + ".")]
-        label = _module_label(_title(k, module_of.get(k)), ops_of[k], owned)
-        nodes.append((node, "module", label, _parent(k)))
-    return _emit(nodes, edges, module_of, rankdir, legend, show_grad)
+        label = _module_label(titles.get(k, k), list(ops_of[k]), owned)
+        nodes.append((node, "module", label, k.rpartition(".")[0]))
+    return _emit(nodes, edges, titles, rankdir, legend, show_grad)
 
 
 def _collapse(order: list[Tensor], inputs: list[list[int]], homes: list[str], depth: int,
@@ -359,10 +329,9 @@ def _collapse(order: list[Tensor], inputs: list[list[int]], homes: list[str], de
     keys = [".".join(h.split(".")[:depth]) if depth and h and h.count(".") >= depth - 1
             else None for h in homes]
     op_key = [k if t._op is not None else None for k, t in zip(keys, order, strict=True)]
-    users: list[set[str | None]] = [set() for _ in order]
-    for i, js in enumerate(inputs):
-        for j in js:
-            users[j].add(op_key[i])
+    users: list[set[str | None]] = [set() for _ in order]  # the modules (or None) using each
+    for i, j in ((i, j) for i, js in enumerate(inputs) for j in js):
+        users[j].add(op_key[i])
     # A tensor vanishes into its collapsed module when nothing outside the module uses it.
     hidden = [k if k and id(t) not in root_ids and users[i] == {k} else None
               for i, (t, k) in enumerate(zip(order, keys, strict=True))]
@@ -370,7 +339,7 @@ def _collapse(order: list[Tensor], inputs: list[list[int]], homes: list[str], de
 
 
 def _emit(nodes: list[tuple[str, str, str, str]], edges: list[tuple[str, str]],
-          module_of: Mapping[str, Any], rankdir: str, legend: bool, show_grad: bool
+          titles: Mapping[str, str], rankdir: str, legend: bool, show_grad: bool
           ) -> graphviz.Digraph:
     """The Digraph of the nodes and edges, with nested boxes (clusters) for the modules."""
     dot = graphviz.Digraph("computation_graph")
@@ -382,27 +351,24 @@ def _emit(nodes: list[tuple[str, str, str, str]], edges: list[tuple[str, str]],
         for path in [".".join(box.split(".")[:n + 1]) for n in range(box.count(".") + 1)]:
             if path not in boxes:
                 boxes[path] = graphviz.Digraph(name=f"cluster_{len(boxes) - 1}")
-                boxes[path].attr(label=f"<{_text(_title(path, module_of.get(path)))}>",
-                                 labeljust="l", fontname=_FONT, fontsize="11", color="#adb5bd",
+                boxes[path].attr(label=f"<{_text(titles.get(path, path))}>", labeljust="l",
+                                 fontname=_FONT, fontsize="11", color="#adb5bd",
                                  style="rounded,filled", fillcolor=_FILLS[path.count(".") % 4])
         # One group for ops and results: graphviz keeps the path through them straight.
-        flow = {} if kind in ("param", "input") else {"group": "flow"}
-        boxes[box].node(node, label=label, **_attrs(kind), **flow)
+        boxes[box].node(node, label=label, **_attrs(kind),
+                        **({} if kind in ("param", "input") else {"group": "flow"}))
     for path, box in sorted(boxes.items(), key=lambda item: -item[0].count(".")):
         if path:  # deepest first: graphviz copies a subgraph's body when it is added
-            boxes[_parent(path)].subgraph(box)
-    # A parameter that an op of its own box uses first sits on the op's rank (minlen=0):
-    # the data path then runs straight through the box instead of stepping aside at each
-    # layer. Every second one is written reversed, arrow back: weight -> op <- bias.
+            boxes[path.rpartition(".")[0]].subgraph(box)
+    # A parameter that an op of its own box uses first sits on the op's rank (minlen=0), so
+    # the data path runs straight through; every second one reversed: weight -> op <- bias.
     where = {node: (kind, box) for node, kind, _, box in nodes}
-    placed: set[str] = set()
-    beside: dict[str, int] = {}
+    placed, beside = set(), Counter()
     for tail, head in edges:
-        kind, box = where[tail]
-        if kind == "param" and tail not in placed and where[head] in (("op", box),
-                                                                      ("backward_op", box)):
+        (kind, box), (head_kind, head_box) = where[tail], where[head]
+        if kind == "param" and tail not in placed and head_kind.endswith("op") and head_box == box:
             placed.add(tail)
-            beside[head] = beside.get(head, 0) + 1
+            beside[head] += 1
             back = beside[head] % 2 == 0
             dot.edge(*((head, tail) if back else (tail, head)), minlen="0",
                      **({"dir": "back"} if back else {}))
@@ -410,7 +376,7 @@ def _emit(nodes: list[tuple[str, str, str, str]], edges: list[tuple[str, str]],
             dot.edge(tail, head)
     if legend:
         kinds = {kind for _, kind, _, _ in nodes}
-        dot.node("legend", label=_legend(kinds, show_grad), shape="plaintext", fontsize="9")
+        dot.node("legend", _legend(kinds, show_grad), shape="plaintext", fontsize="9")
     return dot
 
 
@@ -429,7 +395,7 @@ def render_graph(dot: graphviz.Digraph, path: str | os.PathLike[str],
     except graphviz.ExecutableNotFound as err:
         raise GraphvizNotFoundError(["dot"]) from err
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{secrets.token_hex(8)}.tmp")  # short: any legal name fits
+    tmp = path.with_name(f".{os.urandom(8).hex()}.tmp")  # short: any legal name fits
     try:
         with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), "wb") as file:
             file.write(data)
