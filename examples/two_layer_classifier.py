@@ -23,6 +23,8 @@ from tinygrad_lab import Tensor, nn, optim
 
 ACTIVATIONS = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU,
                "leaky_relu": nn.LeakyReLU, "none": nn.Identity}
+OPTIMIZERS = {"sgd": optim.SGD, "adam": optim.Adam, "rmsprop": optim.RMSprop,
+              "adagrad": optim.Adagrad}
 DEFAULT_LR = {"sgd": 1.0, "adam": 0.05, "rmsprop": 0.01, "adagrad": 0.1}  # when no --lr
 
 
@@ -38,24 +40,21 @@ def build_model(args: argparse.Namespace) -> nn.Sequential:
     fc1, fc2, fc3 = (nn.Linear(n_in, n_out, bias=not args.no_bias, dtype=args.dtype)
                      for n_in, n_out in ((2, h1), (h1, h2), (h2, 1)))
     gain = nn.init.calculate_gain("linear" if args.activation == "none" else args.activation)
-    for layer in (fc1, fc2, fc3) if args.init != "default" else ():
+    for layer in (fc1, fc2, fc3):  # init "default" keeps PyTorch's initialisation
         if args.init == "xavier":  # the output feeds a sigmoid, whose gain is 1
             nn.init.xavier_normal_(layer.weight, gain=1.0 if layer is fc3 else gain)
         elif args.init == "randn":
             nn.init.normal_(layer.weight, 0.0, 1.0)
-        else:
+        elif args.init == "uniform":
             nn.init.uniform_(layer.weight, 0.0, 1.0)
-        if layer.bias is not None:
+        if args.init != "default" and layer.bias is not None:
             nn.init.zeros_(layer.bias)
     return nn.Sequential(fc1, activation(), fc2, activation(), fc3, nn.Sigmoid())
 
 
 def make_optimizer(args: argparse.Namespace, model: nn.Module) -> optim.Optimizer:
-    if args.optimizer in ("sgd", "rmsprop"):
-        kind = optim.SGD if args.optimizer == "sgd" else optim.RMSprop
-        return kind(model.parameters(), lr=args.lr, momentum=args.momentum)
-    kind = optim.Adam if args.optimizer == "adam" else optim.Adagrad
-    return kind(model.parameters(), lr=args.lr)
+    momentum = {"momentum": args.momentum} if args.optimizer in ("sgd", "rmsprop") else {}
+    return OPTIMIZERS[args.optimizer](model.parameters(), lr=args.lr, **momentum)
 
 
 def loss_function(args: argparse.Namespace) -> Callable[[Tensor, Tensor], Tensor]:
@@ -149,16 +148,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add = parser.add_argument
     add("--dataset", choices=["linear", "xor", "both"], default="both")
     add("--hidden", nargs=2, type=positive_int, default=[4, 4], metavar=("H1", "H2"))
-    add("--activation", choices=list(ACTIVATIONS), default="tanh",
-        help="of the hidden layers; the output is always a sigmoid")
+    add("--activation", choices=list(ACTIVATIONS), default="tanh", help="of the hidden layers")
     add("--init", choices=["xavier", "randn", "uniform", "default"], default="xavier",
-        help="weights Xavier-normal (with the activation's gain), N(0, 1) or U(0, 1), each "
-        "with zero biases; or PyTorch's default initialisation")
+        help="weights Xavier-normal, N(0, 1) or U(0, 1) with zero biases, or PyTorch's init")
     add("--no-bias", action="store_true", help="layers without biases")
     add("--loss", choices=["mse", "half-mse", "bce"], default="mse",
-        help="half-mse is ½·mse, whose gradient is hand-written backprop's (ŷ - y)")
+        help="half-mse: ½·mse, whose gradient is hand-written backprop's (ŷ - y)")
     add("--reduction", choices=["mean", "sum"], default="mean", help="over a batch's points")
-    add("--optimizer", choices=list(DEFAULT_LR), default="adam")
+    add("--optimizer", choices=list(OPTIMIZERS), default="adam")
     add("--lr", type=positive_float, help=f"learning rate (default {DEFAULT_LR})")
     add("--momentum", type=float, default=0.0, help="for sgd and rmsprop")
     add("--lr-decay", type=positive_float, metavar="GAMMA", help="lr × GAMMA every epoch")
@@ -182,9 +179,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     accuracies = {}
     for name in ("linear", "xor") if args.dataset == "both" else (args.dataset,):
-        print(f"== {name}: 2-{args.hidden[0]}-{args.hidden[1]}-1, {args.activation}, "
-              f"{args.loss} ({args.reduction}), {args.optimizer} lr {args.lr:g}, "
-              f"{args.epochs} epochs, seed {args.seed}", flush=True)
+        print(f"== {name}: 2-{args.hidden[0]}-{args.hidden[1]}-1 {args.activation}, {args.loss}"
+              f", {args.optimizer} lr {args.lr:g}, seed {args.seed}", flush=True)
         tl.manual_seed(args.seed)  # the initial weights
         X, y = load_data(name, args.seed, args.dtype)
         model = build_model(args)

@@ -418,7 +418,14 @@ def test_report_claims_are_compared_by_the_stated_rules():
     assert not reports.matches(claim("accuracy", 1.0), replace(run, diverged="nan"))
     row = reports.Row("A", "x", base, (claim("mean SE", 1.8e-4),))
     assert reports.verdict(row, [run, run, replace(run, mse=0.25)]) == ("yes", 2)
-    assert reports.verdict(row, [run, replace(run, mse=0.25)]) == ("no", 1)
+    assert reports.verdict(row, [run, replace(run, mse=0.25)]) == ("partly", 1)
+    spread = [replace(run, mse=1e-5), replace(run, mse=1e-1)]  # no seed within 10×
+    assert reports.verdict(row, spread) == ("partly", 0)  # but 1.8e-4 lies between them
+    assert reports.verdict(row, [replace(run, mse=0.25)] * 2) == ("no", 0)
+    acc_row = reports.Row("C", "x", base, (claim("accuracy", 0.88),))
+    accs = [replace(run, accuracy=a) for a in (0.74, 0.94)]  # (21 points: ±0.053)
+    assert reports.verdict(acc_row, accs) == ("partly", 0)
+    assert reports.verdict(acc_row, [replace(run, accuracy=0.52)] * 3) == ("no", 0)
 
 
 def test_lab_experiments_reports_quick(tmp_path, capsys):
@@ -431,7 +438,7 @@ def test_lab_experiments_reports_quick(tmp_path, capsys):
         "report", "dataset", "setting", "the report says", "we get (mean [range])"]
     assert {line.split("|")[1].strip() for line in table[1:]} == set("ABCDE")
     for line in table[1:]:
-        assert re.search(r"\| (yes|no) \(\d/1 seeds\)|\| probe", line), line
+        assert re.search(r"\| (yes|partly|no) \(\d/1 seeds\)|\| probe", line), line
     report = (out / "report.md").read_text(encoding="utf-8")
     assert "## The lab reports, run again" in report and "quick" in report
     with (out / "results.csv").open() as handle:
