@@ -38,6 +38,7 @@ def fit(
     epochs: int | range,
     after_epoch: Callable[[int, float], str | None] | None = None,
     desc: str = "epochs",
+    progress: bool = True,
 ) -> list[float]:
     """Train: call ``step(x, y)`` on every batch of ``batches``, once per epoch.
 
@@ -54,6 +55,8 @@ def fit(
         epoch's loss); a string it returns is printed above the progress bar.
     desc : str
         The progress bar's label.
+    progress : bool
+        Show the progress bar (on a terminal only); False for runs in worker processes.
 
     Returns
     -------
@@ -70,7 +73,8 @@ def fit(
     # disable=None: no bar when stderr is not a terminal (a log file, a pipe, the tests).
     # A float overflow or an invalid operation (inf - inf, 0 * inf) raises at once: a
     # diverging run stops at the first NaN or Inf instead of training on garbage.
-    with tqdm(epochs, desc=desc, disable=None, leave=False, dynamic_ncols=True) as bar, \
+    disable = None if progress else True
+    with tqdm(epochs, desc=desc, disable=disable, leave=False, dynamic_ncols=True) as bar, \
             np.errstate(over="raise", invalid="raise"):
         for epoch in bar:
             try:

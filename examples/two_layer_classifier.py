@@ -143,31 +143,33 @@ def plot_figures(model: nn.Module, losses: list[float], X: np.ndarray, y: np.nda
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser = argparse.ArgumentParser(description="Train the lab's 2 -> H1 -> H2 -> 1 network.")
     add = parser.add_argument
-    add("--dataset", choices=["linear", "xor", "both"], default="both")
-    add("--hidden", nargs=2, type=positive_int, default=[4, 4], metavar=("H1", "H2"))
-    add("--activation", choices=list(ACTIVATIONS), default="tanh", help="of the hidden layers")
+    add("--dataset", choices=["linear", "xor", "both"], default="both", help="default: both")
+    add("--hidden", nargs=2, type=positive_int, default=[4, 4], metavar=("H1", "H2"),
+        help="units in the two hidden layers (default: 4 4)")
+    add("--activation", choices=list(ACTIVATIONS), default="tanh",
+        help="after each hidden layer (default: tanh); the output's is a sigmoid")
     add("--init", choices=["xavier", "randn", "uniform", "default"], default="xavier",
-        help="weights Xavier-normal, N(0, 1) or U(0, 1) with zero biases, or PyTorch's init")
+        help="weights Xavier-normal (the default), N(0, 1) or U(0, 1), each with zero "
+        "biases; or PyTorch's default initialisation")
     add("--no-bias", action="store_true", help="layers without biases")
     add("--loss", choices=["mse", "half-mse", "bce"], default="mse",
-        help="half-mse: ½·mse, whose gradient is hand-written backprop's (ŷ - y)")
-    add("--reduction", choices=["mean", "sum"], default="mean", help="over a batch's points")
-    add("--optimizer", choices=list(OPTIMIZERS), default="adam")
-    add("--lr", type=positive_float, help=f"learning rate (default {DEFAULT_LR})")
-    add("--momentum", type=float, default=0.0, help="for sgd and rmsprop")
+        help="default: mse; half-mse is ½·mse, whose gradient is backprop's ŷ - y")
+    add("--reduction", choices=["mean", "sum"], default="mean", help="over a batch (mean)")
+    add("--optimizer", choices=list(OPTIMIZERS), default="adam", help="default: adam")
+    add("--lr", type=positive_float, help=f"learning rate (default: {DEFAULT_LR})")
+    add("--momentum", type=float, default=0.0, help="for sgd and rmsprop (default: 0)")
     add("--lr-decay", type=positive_float, metavar="GAMMA", help="lr × GAMMA every epoch")
-    add("--epochs", type=positive_int, default=1500)
+    add("--epochs", type=positive_int, default=1500, help="default: 1500")
     add("--batch-size", type=positive_int, help="points per step (default: all of them)")
     add("--no-shuffle", action="store_true", help="mini-batches in the data's own order")
-    add("--dtype", choices=["float32", "float64"], default="float32")
+    add("--dtype", choices=["float32", "float64"], default="float32", help="default: float32")
     add("--test", choices=["train", "fresh"], default="train", help="on the training points "
-        "or on a freshly drawn linear set (XOR has only its 21 points)")
-    add("--seed", type=nonnegative_int, default=0, help="the initial weights, the linear set")
+        "(the default) or a freshly drawn linear set (XOR has only its 21 points)")
+    add("--seed", type=nonnegative_int, default=0, help="initial weights, linear data (0)")
     add("--out", type=Path, default=Path("runs/two_layer_classifier"), help="figures folder")
-    add("--no-plots", action="store_true")
+    add("--no-plots", action="store_true", help="write no figures")
     args = parser.parse_args(argv)
     if args.momentum < 0 or (args.momentum and args.optimizer not in ("sgd", "rmsprop")):
         parser.error(f"--momentum {args.momentum} needs --optimizer sgd or rmsprop and M >= 0")

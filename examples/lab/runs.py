@@ -220,7 +220,8 @@ def run(s: Setting, seed: int) -> Run:
 
     diverged = ""
     try:
-        losses = fit(step, data, s.epochs, after_epoch, desc=f"{s.dataset} seed {seed}")
+        # One bar for the whole set of runs (run_all's), none per run.
+        losses = fit(step, data, s.epochs, after_epoch, progress=False)
     except FloatingPointError as err:
         diverged, losses = str(err), []
     losses_array = np.full(s.epochs, np.nan)
