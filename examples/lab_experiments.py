@@ -3,7 +3,7 @@ lab reports' own settings run again and compared with what they reported.
 
     python examples/lab_experiments.py                    # sweeps, 10 seeds (minutes)
     python examples/lab_experiments.py --quick            # sweeps, 5 seeds, 500 epochs
-    python examples/lab_experiments.py --reports          # the reports (long: 50,000-epoch runs)
+    python examples/lab_experiments.py --reports          # the reports (about 20 minutes)
     python examples/lab_experiments.py --reports --quick  # the reports at 1/100 of the epochs
 
 Sweeps (``lab/sweeps.py``) change one thing at a time from the classifier's defaults
