@@ -453,6 +453,7 @@ def test_mean_spread_range_and_table():
     table = tables.markdown_table(["a", "bb"], [[1, "x"], [22, "yyy"]])
     assert table.splitlines() == ["| a  | bb  |", "|----|-----|", "| 1  | x   |",
                                   "| 22 | yyy |"]
+    assert tables.markdown_table(["a"], [["x|y"]]).splitlines()[-1] == "| x\\|y |"
 
 
 # -------------------------------------------------------------------- conv1d signals

@@ -39,7 +39,7 @@ ROUNDING = 0.005  # reports give accuracies to 2 or 3 decimals
 METRICS = {
     "mean SE": lambda r: r.mse,
     "½·mean SE": lambda r: 0.5 * r.mse,
-    "mean |error|": lambda r: r.mae,
+    "mean abs. error": lambda r: r.mae,
     "last batch loss": lambda r: r.last_batch_loss,
     "accuracy": lambda r: r.accuracy,
 }
@@ -160,7 +160,7 @@ def table(rows: Sequence[Row], runs: dict[tuple[Setting, int], Run], seeds: int)
 
 def _main_metric(row: Row) -> str:
     """The loss a probe row shows: the one its report prints."""
-    return {"A": "mean SE", "B": "outputs", "C": "mean |error|", "D": "last batch loss",
+    return {"A": "mean SE", "B": "outputs", "C": "mean abs. error", "D": "last batch loss",
             "E": "½·mean SE"}[row.report]
 
 
@@ -213,8 +213,8 @@ def rows(quick: bool = False) -> list[Row]:
             "the classic 4-point XOR; hidden sizes, init and the sum are guesses"),
         Row("B", "probe: ½·mean SE", replace(B, reduction="mean")),
         Row("B", "probe: one point per step", replace(B, batch_size=1, shuffle=False)),
-        Row("C", "main: lr 0.01", c_lin, (Claim("mean |error|", 0.123), _acc(0.99)), _C_DECAY),
-        Row("C", "main: lr 0.1", c_xor, (Claim("mean |error|", 0.205), _acc(1.0)), _C_DECAY),
+        Row("C", "main: lr 0.01", c_lin, (Claim("mean abs. error", 0.123), _acc(0.99)), _C_DECAY),
+        Row("C", "main: lr 0.1", c_xor, (Claim("mean abs. error", 0.205), _acc(1.0)), _C_DECAY),
         Row("C", "probe: no lr decay", replace(c_xor, lr_decay=1.0), (),
             "the report's error fits the decayed run, not this one"),
     ]

@@ -42,8 +42,9 @@ def mean_range(values: Sequence[float], fmt: str = "{:.3g}") -> str:
 
 
 def markdown_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
-    """A GitHub-flavoured Markdown table, columns padded to line up."""
-    rows = [[str(cell) for cell in row] for row in rows]
+    """A GitHub-flavoured Markdown table, columns padded to line up (a ``|`` inside a cell
+    is escaped, so it can't split the cell)."""
+    rows = [[str(cell).replace("|", "\\|") for cell in row] for row in rows]
     widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
 
     def line(cells: Sequence[str]) -> str:
