@@ -1,7 +1,10 @@
-"""Small helpers shared by the examples: figures, progress bars, tables, argparse types.
+"""What the example scripts share: the training loop, writing figures, argparse types.
 
-Nothing here knows about neural networks; the examples import it as ``_common`` (their
-own folder is on ``sys.path`` when they run as scripts, and the tests put it there).
+Every example trains with :func:`fit`: it runs a ``step(x, y) -> loss`` function that the
+example writes (zero the gradients, forward, loss, backward, optimizer step) over the
+mini-batches, epoch after epoch, under a tqdm progress bar that shows itself only on a
+terminal. The examples import this file as ``_common``: Python puts a script's own folder
+on ``sys.path``, and the tests put ``examples/`` there.
 """
 
 from __future__ import annotations
@@ -9,8 +12,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,30 +24,77 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from tqdm import tqdm  # noqa: E402
 
-__all__ = [
-    "check_mark",
-    "markdown_table",
-    "mean_spread",
-    "nonnegative_int",
-    "plt",
-    "positive_float",
-    "positive_int",
-    "progress",
-    "save_figure",
-    "stderr_is_terminal",
-]
+from tinygrad_lab import Tensor  # noqa: E402
+
+__all__ = ["check_mark", "fit", "nonnegative_int", "plot_loss_and_accuracy", "plt",
+           "positive_float", "positive_int", "save_figure"]
 
 
-# ------------------------------------------------------------------------ argparse types
+def fit(
+    step: Callable[[Tensor, Tensor], Tensor],
+    batches: Iterable[tuple[Tensor, Tensor]],
+    epochs: int | range,
+    after_epoch: Callable[[int, float], str | None] | None = None,
+    desc: str = "epochs",
+    progress: bool = True,
+) -> list[float]:
+    """Train: call ``step(x, y)`` on every batch of ``batches``, once per epoch.
+
+    Parameters
+    ----------
+    step : callable
+        One optimisation step on a batch; returns the batch's loss (a scalar Tensor).
+    batches : iterable of (x, y)
+        Iterated anew every epoch, e.g. a ``tl.data.DataLoader``.
+    epochs : int or range
+        How many epochs, or which ones (``range(10, 20)`` goes on from epoch 10).
+    after_epoch : callable, optional
+        Called as ``after_epoch(epoch, loss)`` after each epoch (0-based ``epoch``, the
+        epoch's loss); a string it returns is printed above the progress bar.
+    desc : str
+        The progress bar's label.
+    progress : bool
+        Show the progress bar (on a terminal only); False for runs in worker processes.
+
+    Returns
+    -------
+    list of float
+        Each epoch's loss: the mean of its batches' losses.
+
+    Raises
+    ------
+    FloatingPointError
+        When a loss is NaN or Inf, or a step overflows: the run has diverged.
+    """
+    epochs = range(epochs) if isinstance(epochs, int) else epochs
+    losses: list[float] = []
+    # disable=None: no bar when stderr is not a terminal (a log file, a pipe, the tests).
+    # A float overflow or an invalid operation (inf - inf, 0 * inf) raises at once: a
+    # diverging run stops at the first NaN or Inf instead of training on garbage.
+    disable = None if progress else True
+    with tqdm(epochs, desc=desc, disable=disable, leave=False, dynamic_ncols=True) as bar, \
+            np.errstate(over="raise", invalid="raise"):
+        for epoch in bar:
+            try:
+                batch_losses = [step(x, y).item() for x, y in batches]
+            except FloatingPointError as err:  # NumPy's "overflow encountered in matmul"
+                raise FloatingPointError(f"{err} at epoch {epoch + 1}") from None
+            loss = sum(batch_losses) / len(batch_losses)
+            if not math.isfinite(loss):
+                raise FloatingPointError(f"the loss became {loss} at epoch {epoch + 1}")
+            losses.append(loss)
+            bar.set_postfix_str(f"loss {loss:.4g}", refresh=False)
+            message = after_epoch(epoch, loss) if after_epoch is not None else None
+            if message:
+                bar.write(message)
+    return losses
 
 
 def positive_int(text: str) -> int:
     """argparse type: an integer >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    value = int(text)  # argparse turns the ValueError into "invalid positive_int value"
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
     return value
@@ -53,119 +102,28 @@ def positive_int(text: str) -> int:
 
 def nonnegative_int(text: str) -> int:
     """argparse type: an integer >= 0."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a non-negative integer, got {text!r}"
-        ) from None
+    value = int(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {value}")
     return value
 
 
 def positive_float(text: str) -> float:
-    """argparse type: a finite float > 0 (learning rates)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    """argparse type: a finite number > 0 (learning rates)."""
+    value = float(text)
     if not math.isfinite(value) or value <= 0:
         raise argparse.ArgumentTypeError(f"expected a finite positive number, got {text}")
     return value
 
 
-# ---------------------------------------------------------------------- terminal output
-
-
-def stderr_is_terminal() -> bool:
-    """True when a progress bar would be seen by a person (not a log file or a pipe)."""
-    stream = sys.stderr
-    return bool(getattr(stream, "isatty", None)) and stream.isatty()
-
-
-class _NoBar:
-    """Stands in for a tqdm bar when there is no terminal: same methods, no output."""
-
-    def __init__(self, iterable: Iterable[Any]) -> None:
-        self._iterable = iterable
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self._iterable)
-
-    def set_postfix_str(self, text: str, refresh: bool = True) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-    @staticmethod
-    def write(text: str) -> None:
-        print(text, flush=True)
-
-
-def progress(iterable: Iterable[Any], *, total: int | None = None, desc: str = "",
-             enabled: bool = True) -> Any:
-    """Wrap ``iterable`` in a tqdm progress bar when ``enabled``, else iterate plainly.
-
-    The returned object always has ``set_postfix_str``, ``close`` and ``write`` (which
-    prints above the bar, so log lines don't tear it).
-    """
-    if not enabled:
-        return _NoBar(iterable)
-    from tqdm.auto import tqdm
-
-    bar = tqdm(iterable, total=total, desc=desc, leave=False, dynamic_ncols=True,
-               mininterval=0.2)
-    return bar
-
-
 def check_mark(ok: bool) -> str:
-    """A tick or a cross, in ASCII when the terminal's encoding has no such characters."""
+    """A tick or a cross, in ASCII when the output's encoding has no such characters."""
     mark = "✓" if ok else "✗"
-    encoding = getattr(sys.stdout, "encoding", None) or "ascii"
     try:
-        mark.encode(encoding)
+        mark.encode(getattr(sys.stdout, "encoding", None) or "ascii")
     except (UnicodeEncodeError, LookupError):
         return "ok" if ok else "WRONG"
     return mark
-
-
-# ------------------------------------------------------------------------- numbers, text
-
-
-def mean_spread(values: Sequence[float], fmt: str = "{:.3g}", scale: float = 1.0,
-                missing: str = "never") -> str:
-    """``"mean ± std"`` of the finite values (population std), or ``"—"`` when none.
-
-    NaN values (a run that never reached 100%, or diverged) are left out and counted
-    with the word ``missing``, so a table shows ``"120 ± 30 (2 never)"`` rather than
-    hiding them.
-    """
-    array = np.asarray(values, dtype=float) * scale
-    finite = array[np.isfinite(array)]
-    n_missing = array.size - finite.size
-    if finite.size == 0:
-        return "—" if array.size == 0 else f"{missing} ({n_missing}/{array.size})"
-    text = f"{fmt.format(finite.mean())} ± {fmt.format(finite.std())}"
-    if n_missing:
-        text += f" ({n_missing} {missing})"
-    return text
-
-
-def markdown_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
-    """A GitHub-flavoured Markdown table; numbers right-aligned, text left-aligned."""
-    rows = [[str(cell) for cell in row] for row in rows]
-    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
-
-    def line(cells: Sequence[str]) -> str:
-        return "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)) + " |"
-
-    rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
-    return "\n".join([line(headers), rule, *(line(r) for r in rows)])
-
-
-# ------------------------------------------------------------------------------- figures
 
 
 def save_figure(fig: Any, path: str | Path, dpi: int = 110) -> Path:
@@ -192,29 +150,3 @@ def plot_loss_and_accuracy(
     twin.set_ylabel("test accuracy %")
     fig.legend(loc="center right", fontsize=8)
     return save_figure(fig, path)
-
-
-def train_classifier(
-    model: Any, loader: Any, loss_fn: Any, optimizer: Any, epochs: range,
-    test_accuracy: Any, n_train: int,
-) -> tuple[list[float], list[float], float]:
-    """Mini-batch training with a progress bar: returns the mean training loss and the
-    test accuracy (``test_accuracy()``) of each epoch, and the seconds it took."""
-    losses: list[float] = []
-    accuracies: list[float] = []
-    begin = time.perf_counter()
-    bar = progress(epochs, desc="epochs", enabled=stderr_is_terminal())
-    for epoch in bar:
-        total = 0.0
-        for xb, yb in loader:
-            optimizer.zero_grad()
-            loss = loss_fn(model(xb), yb)
-            loss.backward()
-            optimizer.step()
-            total += loss.item() * len(xb.data)
-        losses.append(total / n_train)
-        accuracies.append(test_accuracy())
-        bar.write(f"epoch {epoch + 1:>3}/{epochs.stop}  loss {losses[-1]:.4f}  "
-                  f"test accuracy {100 * accuracies[-1]:6.2f}%")
-    bar.close()
-    return losses, accuracies, time.perf_counter() - begin

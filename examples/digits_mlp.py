@@ -16,25 +16,23 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # for _common, run as a script
-
-from _common import (  # noqa: E402
+from _common import (
+    fit,
     nonnegative_int,
     plot_loss_and_accuracy,
     plt,
     positive_float,
     positive_int,
     save_figure,
-    train_classifier,
 )
 
-import tinygrad_lab as tl  # noqa: E402
-from tinygrad_lab import Tensor, nn, optim  # noqa: E402
+import tinygrad_lab as tl
+from tinygrad_lab import Tensor, nn, optim
 
 
 def load_digits(seed: int = 0, test_fraction: float = 0.25) -> tuple[np.ndarray, ...]:
@@ -171,9 +169,24 @@ def main(argv: list[str] | None = None) -> int:
     loss_fn = nn.CrossEntropyLoss()
     loader = tl.data.DataLoader(Z_train, y_train, batch_size=args.batch_size, shuffle=True,
                                 seed=args.seed + start)
-    losses, accuracies, seconds = train_classifier(
-        model, loader, loss_fn, optimizer, range(start, args.epochs),
-        lambda: float((predict(model, Z_test) == y_test).mean()), len(X_train))
+
+    def step(x: Tensor, y: Tensor) -> Tensor:
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    accuracies: list[float] = []
+
+    def after_epoch(epoch: int, loss: float) -> str:
+        accuracies.append(float((predict(model, Z_test) == y_test).mean()))
+        return (f"epoch {epoch + 1:>3}/{args.epochs}  loss {loss:.4f}  "
+                f"test accuracy {100 * accuracies[-1]:6.2f}%")
+
+    begin = time.perf_counter()
+    losses = fit(step, loader, range(start, args.epochs), after_epoch)
+    seconds = time.perf_counter() - begin
 
     pred = predict(model, Z_test)
     accuracy = float((pred == y_test).mean())

@@ -1,5 +1,6 @@
-"""The examples run end to end, write what they promise and reach their accuracies; the
-walkthrough's code blocks run as written.
+"""The examples run end to end, write what they promise and reach their accuracies; every
+flag of the lab classifier does what it says; the walkthrough's code blocks run as
+written.
 
 The examples live in ``examples/`` (not a package); their folder is put on ``sys.path``
 so their ``main(argv)`` can be called in-process, which is much faster than a
@@ -9,10 +10,12 @@ subprocess. One test runs a script as a subprocess to check its exit status.
 from __future__ import annotations
 
 import csv
+import math
 import os
 import re
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -27,8 +30,10 @@ import conv1d_signals  # noqa: E402
 import digits_mlp  # noqa: E402
 import lab_experiments  # noqa: E402
 import two_layer_classifier as clf  # noqa: E402
+from lab import reports, runs, sweeps, tables  # noqa: E402
 
 import tinygrad_lab as tl  # noqa: E402
+from tinygrad_lab import Tensor, nn, optim  # noqa: E402
 
 FIGURES = ("learning_curve", "comparison", "decision_boundary")
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -38,90 +43,183 @@ def _is_png(path: Path) -> bool:
     return path.is_file() and path.read_bytes()[:8] == PNG_MAGIC
 
 
-# ------------------------------------------------------------------ the lab classifier
+def _setup(*argv: str, dataset: str = "xor"):
+    """Parse the classifier's flags and build its data, model and optimizer."""
+    args = clf.parse_args(list(argv))
+    tl.manual_seed(args.seed)
+    X, y = clf.load_data(dataset, args.seed, args.dtype)
+    model = clf.build_model(args)
+    return args, X, y, model, clf.make_optimizer(args, model)
+
+
+def _accuracy(model, X, y) -> float:
+    return float(((clf.predict(model, X) > 0.5) == (y > 0.5)).mean())
+
+
+# ---------------------------------------------------------------- the lab classifier
 
 
 @pytest.mark.parametrize("seed", range(10))
 def test_classifier_defaults_reach_100_percent_on_both_datasets(seed):
-    for dataset in clf.DATASETS:
-        result = clf.train(clf.Config(dataset=dataset, seed=seed))
-        assert result.accuracy == 1.0, (dataset, seed, result.accuracy)
-        assert result.epochs_to_100 is not None
-        assert np.isfinite(result.losses).all()
+    for dataset in ("linear", "xor"):
+        args, X, y, model, optimizer = _setup("--seed", str(seed), dataset=dataset)
+        losses = clf.train(model, optimizer, X, y, args)
+        assert len(losses) == 1500 and np.isfinite(losses).all()
+        assert _accuracy(model, X, y) == 1.0, (dataset, seed)
 
 
-def test_classifier_main_prints_report_and_writes_figures(tmp_path, capsys):
+def test_classifier_main_prints_loss_predictions_and_writes_figures(tmp_path, capsys):
     out = tmp_path / "run"
-    assert clf.main(["--epochs", "40", "--log-every", "20", "--out", str(out)]) == 0
+    assert clf.main(["--epochs", "40", "--out", str(out)]) == 0  # what `make demo` runs
     stdout, stderr = capsys.readouterr()
-    for dataset in clf.DATASETS:
-        assert f"[{dataset}] epoch 20/40  loss" in stdout
+    for dataset in ("linear", "xor"):
+        assert f"[{dataset}] epoch 4/40  loss" in stdout  # ten loss lines per dataset
         assert f"[{dataset}] epoch 40/40  loss" in stdout
         for name in FIGURES:
             assert _is_png(out / f"{dataset}_{name}.png")
-    assert "testing predictions:" in stdout
+    assert stdout.count("testing predictions (train points):") == 2
     assert re.search(r"x1\s+x2\s+target\s+prediction\s+rounded\s+correct", stdout)
-    # one row per point: index, input, target, prediction, rounded, mark
-    rows = re.findall(r"^\s+\d+\s+\d\.\d{3}\s+\d\.\d{3}\s+[01]\s+\d\.\d{5}\s+[01]\s+\S+$",
+    rows = re.findall(r"^\s*\d\.\d{3}\s+\d\.\d{3}\s+[01]\s+\d\.\d{5}\s+[01]\s+\S+$",
                       stdout, flags=re.M)
-    assert len(rows) == 100 + 21
+    assert len(rows) == 100 + 21  # one row per point: input, target, prediction, mark
     assert re.search(r"accuracy: \d+\.\d\d% \(\d+/21\)", stdout)
     assert "accuracy: linear" in stdout
     assert stderr == ""  # no progress bar when stderr is not a terminal
 
 
 def test_classifier_variants_run(tmp_path, capsys):
-    """The conv front layer, mini-batches, BCE, each optimizer and activation."""
-    for extra in (["--model", "conv", "--loss", "bce", "--optimizer", "momentum"],
+    for extra in (["--loss", "bce", "--optimizer", "sgd", "--momentum", "0.9"],
                   ["--batch-size", "8", "--optimizer", "rmsprop", "--activation", "relu"],
-                  ["--optimizer", "sgd", "--activation", "leaky_relu", "--init", "default"],
+                  ["--optimizer", "adagrad", "--activation", "leaky_relu", "--init", "default"],
                   ["--activation", "none", "--hidden", "2", "3"],
-                  ["--activation", "sigmoid", "--dataset", "linear"]):
+                  ["--activation", "sigmoid", "--dataset", "linear", "--test", "fresh"]):
         argv = ["--epochs", "5", "--no-plots", "--out", str(tmp_path), *extra]
         assert clf.main(argv) == 0, extra
     assert not list(tmp_path.iterdir())  # --no-plots writes nothing
     assert "accuracy" in capsys.readouterr().out
 
 
-def test_conv_front_layer_shapes():
-    config = clf.Config(model="conv", hidden=(3, 5))
-    model = clf.build_model(config)
-    convs = [m for m in model.modules() if isinstance(m, tl.nn.Conv1d)]
-    assert len(convs) == 1 and convs[0].weight.shape == (3, 1, 2)
-    logits = model(tl.Tensor(np.zeros((7, 2), dtype=np.float32)))
-    assert logits.shape == (7, 1)
+def test_network_shape_activation_and_sigmoid_output():
+    args, X, y, model, _ = _setup("--hidden", "3", "5", "--activation", "relu")
+    assert [type(m).__name__ for m in model] == ["Linear", "ReLU", "Linear", "ReLU",
+                                                "Linear", "Sigmoid"]
+    assert [m.weight.shape for m in model if isinstance(m, nn.Linear)] == [(3, 2), (5, 3),
+                                                                           (1, 5)]
+    p = clf.predict(model, X)
+    assert p.shape == (21, 1) and ((p > 0) & (p < 1)).all()
 
 
-def test_classifier_save_and_resume(tmp_path, capsys):
-    ckpt = tmp_path / "clf.npz"
-    common = ["--dataset", "xor", "--no-plots", "--log-every", "0", "--seed", "3"]
-    assert clf.main([*common, "--epochs", "30", "--save", str(ckpt)]) == 0
-    saved = tl.load(ckpt)
-    assert saved["runs"]["xor"]["epoch"] == 30
-    assert clf.main([*common, "--epochs", "60", "--resume", str(ckpt),
-                     "--save", str(ckpt)]) == 0
-    assert "resumed from epoch 30" in capsys.readouterr().out
-    resumed = tl.load(ckpt)["runs"]["xor"]
-    assert resumed["epoch"] == 60
-    np.testing.assert_array_equal(resumed["losses"][:30], saved["runs"]["xor"]["losses"])
-
-    # 30 + 30 epochs are the same as 60 in one go (full batch: nothing random in between)
-    straight = clf.train(clf.Config(dataset="xor", seed=3, epochs=60))
-    np.testing.assert_allclose(resumed["losses"], straight.losses, rtol=1e-5, atol=1e-7)
+def test_no_bias_leaves_no_bias_in_the_state_dict():
+    *_, model, _ = _setup("--no-bias")
+    assert sorted(model.state_dict()) == ["0.weight", "2.weight", "4.weight"]
+    *_, with_bias, _ = _setup()
+    assert "0.bias" in with_bias.state_dict()
 
 
-def test_classifier_resume_rejects_a_different_network(tmp_path, capsys):
-    ckpt = tmp_path / "clf.npz"
-    assert clf.main(["--dataset", "xor", "--epochs", "3", "--no-plots", "--save",
-                     str(ckpt)]) == 0
-    with pytest.raises(SystemExit) as exit_info:
-        clf.main(["--dataset", "xor", "--epochs", "3", "--no-plots", "--hidden", "8", "8",
-                  "--resume", str(ckpt)])
-    assert exit_info.value.code == 2
-    assert "--hidden 4 4" in capsys.readouterr().err
-    with pytest.raises(SystemExit):
-        clf.main(["--dataset", "linear", "--epochs", "3", "--no-plots",
-                  "--resume", str(tmp_path / "missing.npz")])
+def test_init_flags_draw_the_weights_they_name():
+    *_, model, _ = _setup("--init", "randn", "--hidden", "300", "300")
+    w = model[2].weight.numpy()  # 90,000 draws
+    assert abs(w.mean()) < 0.02 and abs(w.std() - 1) < 0.02
+    assert not model[2].bias.numpy().any()  # the biases start at zero
+    *_, model, _ = _setup("--init", "uniform", "--hidden", "300", "300")
+    w = model[2].weight.numpy()
+    assert w.min() >= 0 and w.max() <= 1 and abs(w.mean() - 0.5) < 0.01
+    *_, model, _ = _setup("--init", "default", "--hidden", "300", "300")
+    w, b = model[2].weight.numpy(), model[2].bias.numpy()
+    bound = 1 / math.sqrt(300)  # PyTorch's U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+    assert np.abs(w).max() <= bound and np.abs(b).max() <= bound and b.any()
+    *_, model, _ = _setup("--init", "xavier", "--hidden", "300", "300")
+    gain = nn.init.calculate_gain("tanh")
+    assert abs(model[2].weight.numpy().std() - gain * math.sqrt(2 / 600)) < 0.01
+
+
+def _gradients(*argv: str) -> tuple[float, dict[str, np.ndarray]]:
+    args, X, y, model, _ = _setup("--dtype", "float64", *argv)
+    loss = clf.loss_function(args)(model(Tensor(X)), Tensor(y))
+    loss.backward()
+    return loss.item(), {n: p.grad.numpy().copy() for n, p in model.named_parameters()}
+
+
+def test_reduction_sum_scales_the_gradient_by_the_batch_size():
+    mean_loss, mean_grads = _gradients()
+    sum_loss, sum_grads = _gradients("--reduction", "sum")
+    assert sum_loss == pytest.approx(21 * mean_loss)
+    for name, grad in mean_grads.items():
+        np.testing.assert_allclose(sum_grads[name], 21 * grad, rtol=1e-10)
+
+
+def test_half_mse_halves_the_loss_and_its_gradient():
+    loss, grads = _gradients()
+    half_loss, half_grads = _gradients("--loss", "half-mse")
+    assert half_loss == pytest.approx(loss / 2)
+    for name, grad in grads.items():
+        np.testing.assert_allclose(half_grads[name], grad / 2, rtol=1e-10)
+
+
+def test_bce_is_the_cross_entropy_of_the_outputs():
+    args, X, y, model, _ = _setup("--loss", "bce", "--dtype", "float64")
+    p = clf.predict(model, X)
+    expected = -(y * np.log(p) + (1 - y) * np.log(1 - p)).mean()
+    assert clf.loss_function(args)(model(Tensor(X)), Tensor(y)).item() == pytest.approx(expected)
+
+
+def test_dtype_float64_trains_in_float64():
+    args, X, y, model, optimizer = _setup("--dtype", "float64", "--epochs", "3")
+    assert X.dtype == np.float64
+    clf.train(model, optimizer, X, y, args)
+    assert {p.dtype for p in model.parameters()} == {np.dtype(np.float64)}
+    assert clf.predict(model, X).dtype == np.float64
+    args, X, y, model, _ = _setup()
+    assert {p.dtype for p in model.parameters()} == {np.dtype(np.float32)}
+
+
+def test_optimizer_and_momentum_flags():
+    for name, kind in (("sgd", optim.SGD), ("adam", optim.Adam), ("rmsprop", optim.RMSprop),
+                       ("adagrad", optim.Adagrad)):
+        args, *_, optimizer = _setup("--optimizer", name)
+        assert type(optimizer) is kind and args.lr == clf.DEFAULT_LR[name]
+    *_, optimizer = _setup("--optimizer", "sgd", "--momentum", "0.5", "--lr", "0.3")
+    assert optimizer.param_groups[0]["momentum"] == 0.5
+    assert optimizer.param_groups[0]["lr"] == 0.3
+
+
+def test_lr_decay_multiplies_the_lr_every_epoch(capsys):
+    args, X, y, model, optimizer = _setup("--lr-decay", "0.5", "--epochs", "10")
+    clf.train(model, optimizer, X, y, args, "xor")
+    assert optimizer.param_groups[0]["lr"] == pytest.approx(0.05 * 0.5 ** 10)
+    logged = re.findall(r"epoch (\d+)/10 .* lr ([\d.e-]+)", capsys.readouterr().out)
+    assert [float(lr) for _, lr in logged] == pytest.approx([0.05 * 0.5 ** k
+                                                             for k in range(10)], rel=1e-3)
+    args, X, y, model, optimizer = _setup("--epochs", "10")
+    clf.train(model, optimizer, X, y, args)
+    assert optimizer.param_groups[0]["lr"] == 0.05  # no decay unless asked
+
+
+def _losses_with_batch_seed(seed: int, *flags: str) -> list[float]:
+    """Train from the same initial weights with the loader seeded by ``seed``."""
+    args, X, y, model, optimizer = _setup("--batch-size", "5", "--epochs", "3",
+                                          "--dtype", "float64", *flags)
+    args.seed = seed  # only the batch order depends on it now
+    return clf.train(model, optimizer, X, y, args)
+
+
+def test_no_shuffle_keeps_the_data_order():
+    assert _losses_with_batch_seed(1, "--no-shuffle") == _losses_with_batch_seed(2, "--no-shuffle")
+    assert _losses_with_batch_seed(1) != _losses_with_batch_seed(2)
+
+
+def test_test_fresh_scores_on_a_newly_drawn_set(capsys):
+    def first_test_point(*flags: str) -> tuple[float, float]:
+        clf.main(["--dataset", "linear", "--epochs", "2", "--no-plots", *flags])
+        out = capsys.readouterr().out
+        row = re.search(r"^\s*(\d\.\d{3})\s+(\d\.\d{3})\s+[01]\s", out, flags=re.M)
+        return float(row[1]), float(row[2])
+
+    X_train, _ = clf.load_data("linear", 0, "float64")
+    assert first_test_point() == pytest.approx(tuple(X_train[0]), abs=1e-3)
+    X_fresh, _ = clf.load_data("linear", 10_000, "float64")
+    assert first_test_point("--test", "fresh") == pytest.approx(tuple(X_fresh[0]), abs=1e-3)
+    assert not np.allclose(X_train, X_fresh)
 
 
 @pytest.mark.parametrize("argv", [
@@ -132,6 +230,10 @@ def test_classifier_resume_rejects_a_different_network(tmp_path, capsys):
     ["--hidden", "4"],
     ["--dataset", "mnist"],
     ["--batch-size", "x"],
+    ["--momentum", "0.9"],  # Adam has no momentum flag
+    ["--optimizer", "sgd", "--momentum", "-1"],
+    ["--dtype", "float16"],
+    ["--test", "other"],
 ])
 def test_classifier_bad_flags_are_argparse_errors(argv, capsys):
     with pytest.raises(SystemExit) as exit_info:
@@ -140,87 +242,221 @@ def test_classifier_bad_flags_are_argparse_errors(argv, capsys):
     assert "error:" in capsys.readouterr().err
 
 
-def test_classifier_nan_loss_stops_with_advice(tmp_path, capsys):
+def test_classifier_divergence_stops_with_advice(tmp_path, capsys):
     out = tmp_path / "run"
     status = clf.main(["--dataset", "xor", "--loss", "bce", "--lr", "1e38", "--out", str(out)])
     assert status == 1
     err = capsys.readouterr().err
-    assert re.search(r"loss became (NaN|Inf) at epoch \d+", err)
-    assert "smaller" in err and "--lr" in err
+    assert re.search(r"at epoch \d+ on the xor dataset: training diverged", err)
+    assert "smaller learning rate" in err and "--lr 1e+37" in err
     assert not out.exists()  # no figures of a broken model
-
-    with pytest.raises(clf.Diverged) as info:
-        clf.train(clf.Config(dataset="linear", loss="bce", lr=1e38))
-    assert info.value.epoch >= 1
 
 
 def test_classifier_script_exit_status_on_divergence(tmp_path):
     """As a script: a non-zero exit status and the message, no traceback."""
     proc = subprocess.run(
         [sys.executable, str(EXAMPLES / "two_layer_classifier.py"), "--dataset", "xor",
-         "--loss", "bce", "--lr", "1e38", "--epochs", "50", "--no-plots"],
+         "--lr", "1e38", "--epochs", "50", "--no-plots"],
         capture_output=True, text=True, cwd=tmp_path, timeout=120,
-        env={**os.environ, "MPLBACKEND": "Agg"},
+        env={**os.environ, "MPLBACKEND": "Agg", "PYTHONPATH": str(ROOT)},
     )
     assert proc.returncode == 1
     assert "training diverged" in proc.stderr and "Traceback" not in proc.stderr
 
 
-# ------------------------------------------------------------------------ experiments
+# ----------------------------------------------------------------- the shared loop
 
 
-def test_lab_experiments_writes_report_csv_and_figures(tmp_path, capsys):
+def test_fit_runs_step_on_every_batch_and_reports_each_epoch():
+    seen: list[int] = []
+    messages: list[tuple[int, float]] = []
+
+    def step(x, y):
+        seen.append(len(x))
+        return (x * 0 + float(len(seen))).sum() / len(x)  # loss = the step's number
+
+    batches = tl.data.DataLoader(np.zeros((5, 1)), np.zeros((5, 1)), batch_size=2)
+    losses = _common.fit(step, batches, range(1, 3),
+                         lambda epoch, loss: messages.append((epoch, loss)))
+    assert seen == [2, 2, 1, 2, 2, 1]
+    assert losses == [2.0, 5.0]  # mean of the batches' losses: (1+2+3)/3, (4+5+6)/3
+    assert messages == [(1, 2.0), (2, 5.0)]
+
+
+def test_fit_stops_on_nan_loss_and_on_overflow():
+    with pytest.raises(FloatingPointError, match="loss became nan at epoch 1"):
+        _common.fit(lambda x, y: Tensor(float("nan")), [(Tensor([1.0]), Tensor([1.0]))], 3)
+    big = Tensor(np.array([3e38], dtype=np.float32))
+    with pytest.raises(FloatingPointError, match="overflow .* at epoch 1"):
+        _common.fit(lambda x, y: (big * 10).sum(), [(Tensor([1.0]), Tensor([1.0]))], 3)
+
+
+def test_examples_share_the_one_training_loop():
+    for name in ("two_layer_classifier.py", "digits_mlp.py", "conv1d_signals.py",
+                 "lab/runs.py"):
+        source = (EXAMPLES / name).read_text(encoding="utf-8")
+        assert re.search(r"from _common import .*\bfit\b", source, flags=re.S), name
+        assert "for epoch in" not in source, name  # no loop of its own
+    for path in [EXAMPLES / "lab_experiments.py", *EXAMPLES.glob("lab/*.py")]:
+        source = path.read_text(encoding="utf-8")
+        assert not re.search(r"^\s*(import|from) two_layer_classifier", source, re.M), path
+
+
+# ----------------------------------------------------------------- lab experiments
+
+
+def test_sweeps_start_from_the_classifiers_defaults():
+    args = clf.parse_args([])
+    base = sweeps.BASE
+    assert base.hidden == tuple(args.hidden) and base.activation == args.activation
+    assert (base.init, base.loss, base.reduction) == (args.init, args.loss, args.reduction)
+    assert (base.optimizer, base.lr, base.epochs) == (args.optimizer, args.lr, args.epochs)
+    assert base.dtype == args.dtype and base.bias == (not args.no_bias)
+    # and the same seed gives the same network and the same training
+    for dataset in ("linear", "xor"):
+        cli_args, X, y, model, optimizer = _setup("--epochs", "20", dataset=dataset)
+        cli_losses = clf.train(model, optimizer, X, y, cli_args)
+        run = runs.run(replace(base, dataset=dataset, epochs=20), 0)
+        np.testing.assert_allclose(run.losses, cli_losses, rtol=1e-6)
+
+
+def test_lab_experiments_sweeps_write_report_csv_and_figures(tmp_path, capsys):
     out = tmp_path / "exp"
-    assert lab_experiments.main(["--quick", "--seeds", "2", "--epochs", "15", "--jobs", "1",
-                                 "--out", str(out)]) == 0
+    assert lab_experiments.main(["--groups", "loss", "model", "--seeds", "2", "--epochs",
+                                 "10", "--jobs", "1", "--out", str(out)]) == 0
     report = (out / "report.md").read_text(encoding="utf-8")
-    assert "## Headline" in report
-    for key, (title, settings) in lab_experiments.GROUPS.items():
-        assert f"## {title}" in report
-        assert _is_png(out / f"{key}.png")
+    assert "### Headline" in report
+    for key in ("loss", "model"):
+        title, settings = sweeps.GROUPS[key]
+        assert f"### {title}" in report and _is_png(out / f"{key}.png")
         for label, _ in settings:
             assert f"| {label}" in report
-    assert "±" in report
-    for text in ("lr 0.001", "lr 1 ", "1-1", "64-64", "none", "momentum", "rmsprop",
-                 "leaky_relu", "bce", "conv"):
-        assert text in report, text
+    assert "## Hidden" not in report and "±" in report
     with (out / "results.csv").open() as handle:
         rows = list(csv.DictReader(handle))
-    assert len(rows) == len(lab_experiments.plan(list(lab_experiments.GROUPS), 2, 15))
+    assert len(rows) == len(sweeps.plan(["loss", "model"], 2, 10)) == 12
     assert {r["seed"] for r in rows} == {"0", "1"}
-    assert {r["dataset"] for r in rows} == {"linear", "xor"}
+    assert {r["model"] for r in rows} == {"mlp", "conv"}
     assert "Headline" not in capsys.readouterr().err
 
 
-def test_lab_experiments_parallel_and_group_selection(tmp_path):
-    out = tmp_path / "exp"
-    assert lab_experiments.main(["--groups", "loss", "model", "--seeds", "2", "--epochs",
-                                 "10", "--jobs", "2", "--no-plots", "--out", str(out)]) == 0
+def test_lab_experiments_in_parallel_give_the_same_runs(tmp_path):
+    tasks = sweeps.plan(["loss"], 2, 10)
+    serial = runs.run_all(tasks, jobs=1)
+    parallel = runs.run_all(tasks, jobs=2)
+    for task in tasks:
+        np.testing.assert_array_equal(serial[task].losses, parallel[task].losses)
+
+
+def test_sweep_plan_covers_every_group():
+    for key, (_, settings) in sweeps.GROUPS.items():
+        tasks = sweeps.plan([key], 1, 5)
+        assert len(tasks) <= len(settings) * 2  # each (setting, dataset), once
+        assert {s.dataset for s, _ in tasks} == {"linear", "xor"}
+
+
+def test_conv_front_layer_shapes():
+    model = runs.build_network(runs.Setting(model="conv", hidden=(3, 5)), seed=0)
+    convs = [m for m in model.modules() if isinstance(m, nn.Conv1d)]
+    assert len(convs) == 1 and convs[0].weight.shape == (3, 1, 2)
+    assert model(Tensor(np.zeros((7, 2), dtype=np.float32))).shape == (7, 1)
+
+
+def test_report_weights_are_numpy_draws_the_hand_written_way():
+    setting = runs.Setting(init="randn", hidden=(3, 5), dtype="float64")
+    model = runs.build_network(setting, seed=7)
+    rng = np.random.default_rng(7)
+    for index, shape in zip((0, 2, 4), ((2, 3), (3, 5), (5, 1)), strict=True):
+        np.testing.assert_array_equal(model[index].weight.numpy(), rng.standard_normal(shape).T)
+        assert not model[index].bias.numpy().any()
+    no_bias = runs.build_network(replace(setting, init="uniform", bias=False), seed=7)
+    assert "0.bias" not in no_bias.state_dict()
+    np.testing.assert_array_equal(no_bias[0].weight.numpy(),
+                                  np.random.default_rng(7).uniform(0, 1, (2, 3)).T)
+
+
+def test_report_d_update_sums_weight_gradients_and_averages_bias_gradients():
+    """Report D: weight gradients summed over the batch, bias gradients averaged. One step
+    of the param-group form equals that update written out by hand."""
+    setting = runs.Setting(dataset="linear", init="uniform", hidden=(3, 3), loss="bce",
+                           optimizer="sgd", lr=0.1, batch_size=4, shuffle=False,
+                           weight_lr_times_batch=True, dtype="float64",
+                           activation="sigmoid")
+    model = runs.build_network(setting, seed=0)
+    X, y = runs.load_data("linear", 0, "float64")
+    xb, yb = Tensor(X[:4]), Tensor(y[:4])
+    summed = runs.loss_function(replace(setting, reduction="sum"))(model(xb), yb)
+    summed.backward()
+    expected = {}
+    for name, p in model.named_parameters():
+        grad = p.grad.numpy() if name.endswith("weight") else p.grad.numpy() / 4
+        expected[name] = p.numpy() - 0.1 * grad
+    model.zero_grad()
+    optimizer = runs.make_optimizer(setting, model)
+    runs.loss_function(setting)(model(xb), yb).backward()
+    optimizer.step()
+    for name, p in model.named_parameters():
+        np.testing.assert_allclose(p.numpy(), expected[name], rtol=1e-12)
+
+
+def test_report_claims_are_compared_by_the_stated_rules():
+    base = runs.Setting(dataset="xor")
+    run = runs.Run(base, 0, np.zeros(1), np.zeros(1), accuracy=1.0, train_accuracy=1.0,
+                   mse=2e-4, mae=0.01, last_batch_loss=1e-3,
+                   outputs=np.array([[0.004], [0.99], [0.999], [0.01]]), seconds=0.0)
+    claim = reports.Claim
+    assert reports.matches(claim("mean SE", 1.8e-4), run)  # same order of magnitude
+    assert reports.matches(claim("mean SE", 1.9e-3), run)
+    assert not reports.matches(claim("mean SE", 2.1e-3), run)
+    assert reports.matches(claim("accuracy", 0.952), run)  # 20/21: one point of 21
+    assert not reports.matches(claim("accuracy", 0.905), run)  # 19/21: two points
+    fresh = replace(run, setting=replace(base, dataset="linear", test="fresh"))
+    assert reports.matches(claim("accuracy", 0.98), fresh)  # two points of 100
+    assert not reports.matches(claim("accuracy", 0.97), fresh)
+    assert reports.matches(claim("outputs", (0.005, 0.994, 0.997, 0.006)), run)
+    assert not reports.matches(claim("outputs", (0.005, 0.994, 0.997, 0.03)), run)
+    assert not reports.matches(claim("accuracy", 1.0), replace(run, diverged="nan"))
+    row = reports.Row("A", "x", base, (claim("mean SE", 1.8e-4),))
+    assert reports.verdict(row, [run, run, replace(run, mse=0.25)]) == ("yes", 2)
+    assert reports.verdict(row, [run, replace(run, mse=0.25)]) == ("partly", 1)
+    spread = [replace(run, mse=1e-5), replace(run, mse=1e-1)]  # no seed within 10×
+    assert reports.verdict(row, spread) == ("partly", 0)  # but 1.8e-4 lies between them
+    assert reports.verdict(row, [replace(run, mse=0.25)] * 2) == ("no", 0)
+    acc_row = reports.Row("C", "x", base, (claim("accuracy", 0.88),))
+    accs = [replace(run, accuracy=a) for a in (0.74, 0.94)]  # (21 points: ±0.053)
+    assert reports.verdict(acc_row, accs) == ("partly", 0)
+    assert reports.verdict(acc_row, [replace(run, accuracy=0.52)] * 3) == ("no", 0)
+
+
+def test_lab_experiments_reports_quick(tmp_path, capsys):
+    out = tmp_path / "reports"
+    assert lab_experiments.main(["--reports", "--quick", "--out", str(out)]) == 0
+    stdout = capsys.readouterr().out
+    table = [line for line in stdout.splitlines() if line.startswith("| ")]
+    assert [cell.strip() for cell in table[0].split("|")[1:6]] == [
+        "report", "dataset", "setting", "the report says", "we get (mean [range])"]
+    assert {line.split("|")[1].strip() for line in table[1:]} == set("ABCDE")
+    for line in table[1:]:
+        assert re.search(r"\| (yes|partly|no) \(\d/2 seeds\)|\| probe", line), line
     report = (out / "report.md").read_text(encoding="utf-8")
-    assert "## Loss" in report and "## Front layer" in report
-    assert "## Hidden units" not in report
-    assert not list(out.glob("*.png"))
+    assert "## The lab reports, run again" in report and "quick" in report
+    with (out / "results.csv").open() as handle:
+        assert {r["dtype"] for r in csv.DictReader(handle)} == {"float64"}
 
 
-def test_lab_experiments_reuses_the_classifier_training():
-    assert lab_experiments.train is clf.train
-    run = lab_experiments.run_one(clf.Config(dataset="xor", epochs=300))
-    assert run.accuracy == 1.0 and not run.diverged and run.epochs_to_100 <= 300
-    diverged = lab_experiments.run_one(clf.Config(dataset="xor", loss="bce", lr=1e38,
-                                                  epochs=20))
-    assert diverged.diverged and np.isnan(diverged.accuracy)
-
-
-def test_mean_spread_and_table():
-    assert _common.mean_spread([1.0, 3.0]) == "2 ± 1"
-    assert _common.mean_spread([1.0, np.nan], "{:.1f}") == "1.0 ± 0.0 (1 never)"
-    assert _common.mean_spread([np.nan, np.nan]) == "never (2/2)"
-    table = _common.markdown_table(["a", "bb"], [[1, "x"], [22, "yyy"]])
+def test_mean_spread_range_and_table():
+    assert tables.mean_spread([1.0, 3.0]) == "2 ± 1"
+    assert tables.mean_spread([1.0, np.nan], "{:.1f}") == "1.0 ± 0.0 (1 never)"
+    assert tables.mean_spread([np.nan, np.nan]) == "never (2/2)"
+    assert tables.mean_range([1.0, 2.0, 6.0]) == "3 [1–6]"
+    assert tables.mean_range([1.0, np.nan]) == "1 (1 diverged)"
+    table = tables.markdown_table(["a", "bb"], [[1, "x"], [22, "yyy"]])
     assert table.splitlines() == ["| a  | bb  |", "|----|-----|", "| 1  | x   |",
                                   "| 22 | yyy |"]
+    assert tables.markdown_table(["a"], [["x|y"]]).splitlines()[-1] == "| x\\|y |"
 
 
-# ---------------------------------------------------------------------- conv1d signals
+# -------------------------------------------------------------------- conv1d signals
 
 
 def test_make_signals_are_balanced_and_shaped():
@@ -237,6 +473,7 @@ def test_conv1d_signals_tiny_run_writes_files(tmp_path, capsys):
                                 "--out", str(out)]) == 0
     stdout = capsys.readouterr().out
     assert "true \\ predicted" in stdout and "sawtooth" in stdout
+    assert re.search(r"epoch   1/1  loss \d\.\d{4}  test accuracy", stdout)
     assert re.search(r"test accuracy: \d+\.\d\d% \(\d+/30\)", stdout)
     for name in ("learning_curve", "confusion_matrix", "test_signals"):
         assert _is_png(out / f"{name}.png")
@@ -253,7 +490,7 @@ def test_confusion_matrix_counts():
     assert m.tolist() == [[1, 1, 0], [0, 1, 0], [0, 0, 1]]
 
 
-# ------------------------------------------------------------------------- digits MLP
+# ------------------------------------------------------------------------ digits MLP
 
 
 def test_digits_mlp_accuracy_checkpoint_and_figure(tmp_path, capsys):
@@ -281,11 +518,12 @@ def test_digits_mlp_resume(tmp_path, capsys):
     assert digits_mlp.main(["--epochs", "1", "--no-plots", "--out", str(out)]) == 0
     assert digits_mlp.main(["--epochs", "2", "--no-plots", "--out", str(out),
                             "--resume", str(out / "digits_mlp.npz")]) == 0
-    assert "resumed from" in capsys.readouterr().out
+    stdout = capsys.readouterr().out
+    assert "resumed from" in stdout and "epoch   2/2  loss" in stdout
     assert tl.load(out / "digits_mlp.npz")["epoch"] == 2
 
 
-# ------------------------------------------------------------------------ walkthrough
+# ----------------------------------------------------------------------- walkthrough
 
 
 def _python_blocks(markdown: str) -> list[str]:
@@ -315,6 +553,6 @@ def test_walkthrough_images_exist():
 
 
 def test_committed_figures_are_the_classifiers():
-    for dataset in clf.DATASETS:
-        for name in ("learning_curve", "comparison"):
+    for dataset in ("linear", "xor"):
+        for name in FIGURES:
             assert _is_png(ROOT / "docs" / "figures" / f"{dataset}_{name}.png")
