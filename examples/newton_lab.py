@@ -47,16 +47,16 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # for _common, run as a script
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # for _common and lab, run as a script
 
 from _common import (  # noqa: E402
-    markdown_table,
     nonnegative_int,
     plt,
     positive_float,
     positive_int,
     save_figure,
 )
+from lab.tables import markdown_table  # noqa: E402
 
 import tinygrad_lab as tl  # noqa: E402
 import tinygrad_lab.nn.functional as F  # noqa: E402
