@@ -7,12 +7,13 @@ model written for PyTorch ports line by line and its ``state_dict`` moves unchan
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Any
 
 import numpy as np
 
+from ..ops.conv import conv_options
 from ..ops.elementwise import where
+from ..ops.layers import check_probability
 from ..tensor import Tensor, get_default_dtype
 from . import functional as F
 from . import init
@@ -154,21 +155,15 @@ class Conv1d(Module):
         self.in_channels = _positive_int(name, "in_channels", in_channels)
         self.out_channels = _positive_int(name, "out_channels", out_channels)
         k = _positive_int(name, "kernel_size", kernel_size)
-        s = _positive_int(name, "stride", stride)
-        d = _positive_int(name, "dilation", dilation)
-        self.groups = _positive_int(name, "groups", groups)
+        # The conv op's own check, at creation (as PyTorch checks its options here).
+        self.stride, self.padding, self.dilation, self.groups = conv_options(
+            name, 1, stride, padding, dilation, groups)
         if self.in_channels % self.groups or self.out_channels % self.groups:
             raise ValueError(
                 f"Conv1d: in_channels ({self.in_channels}) and out_channels "
                 f"({self.out_channels}) must both be divisible by groups ({self.groups})"
             )
-        # A padding string ('valid', 'same') is checked by the conv1d op, its one home.
-        self.padding: tuple[int] | str = (
-            padding if isinstance(padding, str) else (_positive_int(name, "padding", padding, 0),)
-        )
         self.kernel_size = (k,)
-        self.stride = (s,)
-        self.dilation = (d,)
         dtype = _float_dtype(name, dtype)
         shape = (self.out_channels, self.in_channels // self.groups, k)
         self.weight = Parameter(np.empty(shape, dtype=dtype))
@@ -401,11 +396,7 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
-        if isinstance(p, (bool, np.bool_)) or not isinstance(p, numbers.Real) or not (
-            0.0 <= p <= 1.0
-        ):
-            raise ValueError(f"Dropout: probability has to be between 0 and 1, but got {p!r}")
-        self.p = float(p)
+        self.p = check_probability("Dropout", p)  # the dropout op's own check, at creation
         self.inplace = bool(inplace)
 
     def forward(self, x: Tensor) -> Tensor:
