@@ -28,8 +28,8 @@ from tqdm import tqdm  # noqa: E402
 
 from tinygrad_lab import Tensor  # noqa: E402
 
-__all__ = ["check_mark", "fit", "nonnegative_int", "plot_lab_figures", "plot_loss_and_accuracy",
-           "plt", "positive_float", "positive_int", "save_figure"]
+__all__ = ["check_mark", "fit", "lab_figures", "nonnegative_int", "plot_loss_and_accuracy",
+           "plt", "positive_float", "positive_int", "print_table", "save_figure"]
 
 
 def fit(
@@ -126,6 +126,16 @@ def check_mark(ok: bool) -> str:
     return mark
 
 
+def print_table(X: np.ndarray, y: np.ndarray, p: np.ndarray) -> None:
+    """The lab classifier's testing predictions, one row per point: its inputs ``X`` (n, 2),
+    the target ``y`` (n, 1), the predicted P(label 1) ``p`` (n, 1), rounded, and a mark."""
+    print(f"{'x1':>6} {'x2':>6}  target  prediction  rounded  correct")
+    for (x1, x2), target, prob in zip(X, y[:, 0], p[:, 0], strict=True):
+        rounded = int(prob > 0.5)
+        print(f"{x1:6.3f} {x2:6.3f}  {target:6.0f}  {prob:10.5f}  {rounded:7d}  "
+              f"{check_mark(rounded == target)}")
+
+
 def save_figure(fig: Any, path: str | Path, dpi: int = 110) -> Path:
     """Save ``fig`` as PNG (no timestamp or version in the file, so reruns give the same
     bytes) and close it."""
@@ -160,7 +170,7 @@ def _scatter_points(ax: Any, X: np.ndarray, labels: np.ndarray, title: str) -> N
            xlim=(-0.1, 1.1), ylim=(-0.1, 1.1))
 
 
-def plot_lab_figures(
+def lab_figures(
     losses: Sequence[float],
     X: np.ndarray,
     y: np.ndarray,
@@ -169,7 +179,7 @@ def plot_lab_figures(
     name: str,
     out: str | Path,
 ) -> list[Path]:
-    """The lab classifier's three figures, written as ``out/{name}_*.png``.
+    """Write the lab classifier's three figures as ``out/{name}_*.png``.
 
     Parameters
     ----------

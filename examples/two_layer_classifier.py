@@ -1,13 +1,12 @@
 """The lab: a network with two hidden layers (2 -> H1 -> H2 -> 1) trained with
-backpropagation on the "linear" (100 random points) and "XOR" (21 points) datasets.
+backpropagation on the "linear" (100 random points) and "XOR" (21 points) datasets. It
+prints the loss while it trains, the testing predictions and the accuracy, and writes the
+learning curve, ground truth beside prediction and the decision boundary into --out. The
+defaults reach 100% on both datasets for every seed from 0 to 9.
 
     python examples/two_layer_classifier.py                      # both datasets
     python examples/two_layer_classifier.py --dataset xor --activation sigmoid \\
         --init default --optimizer sgd --lr 1 --epochs 20000     # the lab's own recipe
-
-It prints the loss while it trains, the testing predictions and the accuracy, and writes
-the learning curve, ground truth beside prediction and the decision boundary into --out.
-The defaults reach 100% on both datasets for every seed from 0 to 9.
 """
 
 import argparse
@@ -17,7 +16,7 @@ from functools import partial
 from pathlib import Path
 
 import numpy as np
-from _common import check_mark, fit, nonnegative_int, plot_lab_figures, positive_float, positive_int
+from _common import fit, lab_figures, nonnegative_int, positive_float, positive_int, print_table
 
 import tinygrad_lab as tl
 from tinygrad_lab import Tensor, nn, optim
@@ -98,17 +97,6 @@ def predict(model: nn.Module, X: np.ndarray) -> np.ndarray:
         return model(Tensor(X)).numpy()
 
 
-def print_predictions(X: np.ndarray, y: np.ndarray, p: np.ndarray) -> float:
-    print(f"{'x1':>6} {'x2':>6}  target  prediction  rounded  correct")
-    for (x1, x2), target, prob in zip(X, y[:, 0], p[:, 0], strict=True):
-        rounded = int(prob > 0.5)
-        print(f"{x1:6.3f} {x2:6.3f}  {target:6.0f}  {prob:10.5f}  {rounded:7d}  "
-              f"{check_mark(rounded == target)}")
-    right = int(((p > 0.5) == (y > 0.5)).sum())
-    print(f"accuracy: {100 * right / len(y):.2f}% ({right}/{len(y)})")
-    return right / len(y)
-
-
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Train the lab's 2 -> H1 -> H2 -> 1 network.")
     add = parser.add_argument
@@ -166,11 +154,13 @@ def main(argv: list[str] | None = None) -> int:
         X_test, y_test = load_data(name, test_seed, args.dtype)
         p = predict(model, X_test)
         print(f"testing predictions ({args.test} points):")
-        accuracies[name] = print_predictions(X_test, y_test, p)
+        print_table(X_test, y_test, p)
+        right = int(((p > 0.5) == (y_test > 0.5)).sum())  # P(label 1) > 0.5 means label 1
+        print(f"accuracy: {100 * right / len(y_test):.2f}% ({right}/{len(y_test)})")
+        accuracies[name] = right / len(y_test)
         if not args.no_plots:  # the learning curve, truth beside prediction, the boundary
-            for path in plot_lab_figures(losses, X_test, y_test, p, partial(predict, model),
-                                         name, args.out):
-                print(f"wrote {path}")
+            paths = lab_figures(losses, X_test, y_test, p, partial(predict, model), name, args.out)
+            print("\n".join(f"wrote {path}" for path in paths))
     print("accuracy: " + ", ".join(f"{n} {100 * a:.2f}%" for n, a in accuracies.items()))
     return 0
 
