@@ -28,8 +28,8 @@ from tqdm import tqdm  # noqa: E402
 
 from tinygrad_lab import Tensor  # noqa: E402
 
-__all__ = ["check_mark", "fit", "nonnegative_int", "plot_loss_and_accuracy", "plt",
-           "positive_float", "positive_int", "save_figure"]
+__all__ = ["check_mark", "fit", "lab_figures", "nonnegative_int", "plot_loss_and_accuracy",
+           "plt", "positive_float", "positive_int", "print_table", "save_figure"]
 
 
 def fit(
@@ -126,6 +126,16 @@ def check_mark(ok: bool) -> str:
     return mark
 
 
+def print_table(X: np.ndarray, y: np.ndarray, p: np.ndarray) -> None:
+    """The lab classifier's testing predictions, one row per point: its inputs ``X`` (n, 2),
+    the target ``y`` (n, 1), the predicted P(label 1) ``p`` (n, 1), rounded, and a mark."""
+    print(f"{'x1':>6} {'x2':>6}  target  prediction  rounded  correct")
+    for (x1, x2), target, prob in zip(X, y[:, 0], p[:, 0], strict=True):
+        rounded = int(prob > 0.5)
+        print(f"{x1:6.3f} {x2:6.3f}  {target:6.0f}  {prob:10.5f}  {rounded:7d}  "
+              f"{check_mark(rounded == target)}")
+
+
 def save_figure(fig: Any, path: str | Path, dpi: int = 110) -> Path:
     """Save ``fig`` as PNG (no timestamp or version in the file, so reruns give the same
     bytes) and close it."""
@@ -150,3 +160,65 @@ def plot_loss_and_accuracy(
     twin.set_ylabel("test accuracy %")
     fig.legend(loc="center right", fontsize=8)
     return save_figure(fig, path)
+
+
+def _scatter_points(ax: Any, X: np.ndarray, labels: np.ndarray, title: str) -> None:
+    """The lab's points on the unit square: label (or P(label 1)) > 0.5 blue, else red."""
+    colors = np.where(labels.ravel() > 0.5, "tab:blue", "tab:red")
+    ax.scatter(X[:, 0], X[:, 1], c=colors, s=28, edgecolors="k", linewidths=0.3)
+    ax.set(title=title, xlabel="$x_1$", ylabel="$x_2$", aspect="equal",
+           xlim=(-0.1, 1.1), ylim=(-0.1, 1.1))
+
+
+def lab_figures(
+    losses: Sequence[float],
+    X: np.ndarray,
+    y: np.ndarray,
+    p: np.ndarray,
+    predict: Callable[[np.ndarray], np.ndarray],
+    name: str,
+    out: str | Path,
+) -> list[Path]:
+    """Write the lab classifier's three figures as ``out/{name}_*.png``.
+
+    Parameters
+    ----------
+    losses : sequence of float
+        Each epoch's training loss: the learning curve.
+    X, y, p : ndarray
+        The test points (n, 2), their labels (n, 1) and the predicted P(label 1) (n, 1):
+        ground truth beside prediction.
+    predict : callable
+        Maps points (m, 2) to P(label 1) (m, 1); drawn over a grid as the decision boundary.
+    name : str
+        The dataset's name, in the titles and the file names.
+    out : str or Path
+        The folder to write into (made if missing).
+
+    Returns
+    -------
+    list of Path
+        The learning curve, the comparison and the decision boundary, in that order.
+    """
+    out = Path(out)
+    fig, ax = plt.subplots(figsize=(6, 3.8))
+    ax.semilogy(np.arange(1, len(losses) + 1), losses)
+    ax.set(xlabel="epoch", ylabel="training loss (log scale)", title=f"Learning curve — {name}")
+    ax.grid(True, which="both", alpha=0.3)
+    paths = [save_figure(fig, out / f"{name}_learning_curve.png")]
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(8.4, 4.2))
+    _scatter_points(left, X, y, "Ground truth")
+    accuracy = 100 * ((p > 0.5) == (y > 0.5)).mean()
+    _scatter_points(right, X, p, f"Prediction (accuracy {accuracy:.1f}%)")
+    paths.append(save_figure(fig, out / f"{name}_comparison.png"))
+
+    gx, gy = np.meshgrid(np.linspace(-0.1, 1.1, 241), np.linspace(-0.1, 1.1, 241))
+    grid = predict(np.stack([gx.ravel(), gy.ravel()], 1).astype(X.dtype)).reshape(gx.shape)
+    fig, ax = plt.subplots(figsize=(5.2, 4.4))
+    filled = ax.contourf(gx, gy, grid, levels=np.linspace(0, 1, 21), cmap="RdBu", alpha=0.75)
+    ax.contour(gx, gy, grid, levels=[0.5], colors="k", linewidths=1.2)
+    fig.colorbar(filled, ax=ax, label="P(label 1)")
+    _scatter_points(ax, X, y, f"Decision boundary — {name}")
+    paths.append(save_figure(fig, out / f"{name}_decision_boundary.png"))
+    return paths

@@ -1,22 +1,22 @@
 """The lab: a network with two hidden layers (2 -> H1 -> H2 -> 1) trained with
-backpropagation on the "linear" (100 random points) and "XOR" (21 points) datasets.
+backpropagation on the "linear" (100 random points) and "XOR" (21 points) datasets. It
+prints the loss while it trains, the testing predictions and the accuracy, and writes the
+learning curve, ground truth beside prediction and the decision boundary into --out. The
+defaults reach 100% on both datasets for every seed from 0 to 9.
 
     python examples/two_layer_classifier.py                      # both datasets
     python examples/two_layer_classifier.py --dataset xor --activation sigmoid \\
         --init default --optimizer sgd --lr 1 --epochs 20000     # the lab's own recipe
-
-It prints the loss while it trains, the testing predictions and the accuracy, and writes
-the learning curve, ground truth beside prediction and the decision boundary into --out.
-The defaults reach 100% on both datasets for every seed from 0 to 9.
 """
 
 import argparse
 import sys
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
-from _common import check_mark, fit, nonnegative_int, plt, positive_float, positive_int, save_figure
+from _common import fit, lab_figures, nonnegative_int, positive_float, positive_int, print_table
 
 import tinygrad_lab as tl
 from tinygrad_lab import Tensor, nn, optim
@@ -26,6 +26,7 @@ ACTIVATIONS = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU,
 OPTIMIZERS = {"sgd": optim.SGD, "adam": optim.Adam, "rmsprop": optim.RMSprop,
               "adagrad": optim.Adagrad}
 DEFAULT_LR = {"sgd": 1.0, "adam": 0.05, "rmsprop": 0.01, "adagrad": 0.1}  # when no --lr
+WITH_MOMENTUM = ("sgd", "rmsprop")  # the optimizers that take --momentum
 
 
 def load_data(name: str, seed: int, dtype: str) -> tuple[np.ndarray, np.ndarray]:
@@ -53,7 +54,7 @@ def build_model(args: argparse.Namespace) -> nn.Sequential:
 
 
 def make_optimizer(args: argparse.Namespace, model: nn.Module) -> optim.Optimizer:
-    momentum = {"momentum": args.momentum} if args.optimizer in ("sgd", "rmsprop") else {}
+    momentum = {"momentum": args.momentum} if args.optimizer in WITH_MOMENTUM else {}
     return OPTIMIZERS[args.optimizer](model.parameters(), lr=args.lr, **momentum)
 
 
@@ -70,9 +71,7 @@ def train(model: nn.Module, optimizer: optim.Optimizer, X: np.ndarray, y: np.nda
     loss_fn = loss_function(args)
     data = tl.data.DataLoader(X, y, batch_size=args.batch_size or len(X),
                               shuffle=not args.no_shuffle, seed=args.seed)
-    scheduler = None
-    if args.lr_decay:  # lr × GAMMA after every epoch
-        scheduler = optim.lr_scheduler.ExponentialLR(optimizer, gamma=args.lr_decay)
+    decay = args.lr_decay and optim.lr_scheduler.ExponentialLR(optimizer, gamma=args.lr_decay)
 
     def step(x: Tensor, y: Tensor) -> Tensor:
         optimizer.zero_grad()
@@ -83,8 +82,8 @@ def train(model: nn.Module, optimizer: optim.Optimizer, X: np.ndarray, y: np.nda
 
     def after_epoch(epoch: int, loss: float) -> str | None:
         lr = optimizer.param_groups[0]["lr"]  # the lr this epoch trained with
-        if scheduler is not None:
-            scheduler.step()
+        if decay:
+            decay.step()  # lr × GAMMA after every epoch
         if (epoch + 1) % max(1, args.epochs // 10) == 0:  # ten lines in all
             return f"[{name}] epoch {epoch + 1}/{args.epochs}  loss {loss:.6g}  lr {lr:.4g}"
         return None
@@ -96,50 +95,6 @@ def predict(model: nn.Module, X: np.ndarray) -> np.ndarray:
     """P(label 1) for every point, without recording a graph."""
     with tl.no_grad():
         return model(Tensor(X)).numpy()
-
-
-def print_predictions(X: np.ndarray, y: np.ndarray, p: np.ndarray) -> float:
-    print(f"{'x1':>6} {'x2':>6}  target  prediction  rounded  correct")
-    for (x1, x2), target, prob in zip(X, y[:, 0], p[:, 0], strict=True):
-        rounded = int(prob > 0.5)
-        print(f"{x1:6.3f} {x2:6.3f}  {target:6.0f}  {prob:10.5f}  {rounded:7d}  "
-              f"{check_mark(rounded == target)}")
-    right = int(((p > 0.5) == (y > 0.5)).sum())
-    print(f"accuracy: {100 * right / len(y):.2f}% ({right}/{len(y)})")
-    return right / len(y)
-
-
-def scatter(ax: plt.Axes, X: np.ndarray, labels: np.ndarray, title: str) -> None:
-    colors = np.where(labels.ravel() > 0.5, "tab:blue", "tab:red")  # label 1 blue, 0 red
-    ax.scatter(X[:, 0], X[:, 1], c=colors, s=28, edgecolors="k", linewidths=0.3)
-    ax.set(title=title, xlabel="$x_1$", ylabel="$x_2$", aspect="equal",
-           xlim=(-0.1, 1.1), ylim=(-0.1, 1.1))
-
-
-def plot_figures(model: nn.Module, losses: list[float], X: np.ndarray, y: np.ndarray,
-                 p: np.ndarray, name: str, out: Path) -> list[Path]:
-    """The learning curve, ground truth beside prediction, and the decision boundary."""
-    fig, ax = plt.subplots(figsize=(6, 3.8))
-    ax.semilogy(np.arange(1, len(losses) + 1), losses)
-    ax.set(xlabel="epoch", ylabel="training loss (log scale)", title=f"Learning curve — {name}")
-    ax.grid(True, which="both", alpha=0.3)
-    paths = [save_figure(fig, out / f"{name}_learning_curve.png")]
-
-    fig, (left, right) = plt.subplots(1, 2, figsize=(8.4, 4.2))
-    scatter(left, X, y, "Ground truth")
-    scatter(right, X, p, f"Prediction (accuracy {100 * ((p > 0.5) == (y > 0.5)).mean():.1f}%)")
-    paths.append(save_figure(fig, out / f"{name}_comparison.png"))
-
-    gx, gy = np.meshgrid(np.linspace(-0.1, 1.1, 241), np.linspace(-0.1, 1.1, 241))
-    grid = predict(model, np.stack([gx.ravel(), gy.ravel()], 1).astype(X.dtype))
-    fig, ax = plt.subplots(figsize=(5.2, 4.4))
-    filled = ax.contourf(gx, gy, grid.reshape(gx.shape), levels=np.linspace(0, 1, 21),
-                         cmap="RdBu", alpha=0.75)
-    ax.contour(gx, gy, grid.reshape(gx.shape), levels=[0.5], colors="k", linewidths=1.2)
-    fig.colorbar(filled, ax=ax, label="P(label 1)")
-    scatter(ax, X, y, f"Decision boundary — {name}")
-    paths.append(save_figure(fig, out / f"{name}_decision_boundary.png"))
-    return paths
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -171,7 +126,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--out", type=Path, default=Path("runs/two_layer_classifier"), help="figures folder")
     add("--no-plots", action="store_true", help="write no figures")
     args = parser.parse_args(argv)
-    if args.momentum < 0 or (args.momentum and args.optimizer not in ("sgd", "rmsprop")):
+    if args.momentum < 0 or (args.momentum and args.optimizer not in WITH_MOMENTUM):
         parser.error(f"--momentum {args.momentum} needs --optimizer sgd or rmsprop and M >= 0")
     args.lr = args.lr or DEFAULT_LR[args.optimizer]
     return args
@@ -199,10 +154,13 @@ def main(argv: list[str] | None = None) -> int:
         X_test, y_test = load_data(name, test_seed, args.dtype)
         p = predict(model, X_test)
         print(f"testing predictions ({args.test} points):")
-        accuracies[name] = print_predictions(X_test, y_test, p)
-        if not args.no_plots:
-            for path in plot_figures(model, losses, X_test, y_test, p, name, args.out):
-                print(f"wrote {path}")
+        print_table(X_test, y_test, p)
+        right = int(((p > 0.5) == (y_test > 0.5)).sum())  # P(label 1) > 0.5 means label 1
+        print(f"accuracy: {100 * right / len(y_test):.2f}% ({right}/{len(y_test)})")
+        accuracies[name] = right / len(y_test)
+        if not args.no_plots:  # the learning curve, truth beside prediction, the boundary
+            paths = lab_figures(losses, X_test, y_test, p, partial(predict, model), name, args.out)
+            print("\n".join(f"wrote {path}" for path in paths))
     print("accuracy: " + ", ".join(f"{n} {100 * a:.2f}%" for n, a in accuracies.items()))
     return 0
 
