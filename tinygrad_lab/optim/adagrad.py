@@ -11,6 +11,58 @@ from .optimizer import Optimizer, ParamsT, _check_nonnegative, as_constants
 __all__ = ["Adagrad", "adagrad"]
 
 
+def adagrad(
+    params: list[np.ndarray],
+    grads: list[np.ndarray],
+    states: list[dict[str, Any]],
+    *,
+    lr: float,
+    lr_decay: float,
+    eps: float,
+    weight_decay: float,
+    initial_accumulator_value: float,
+    maximize: bool,
+) -> None:
+    """Adagrad's update of parameter arrays of one dtype, in place: PyTorch's
+    single-tensor ``adagrad``.
+
+    ``states[i]`` is the state dict of ``params[i]`` (``step`` and ``sum``; created here
+    for a parameter added after the constructor). ``grads`` are only read.
+    """
+    if not params:
+        return
+    dtype = params[0].dtype
+    decay = weight_decay != 0
+    # The options as 0-d arrays of the parameters' dtype (see as_constants), those used.
+    (eps,) = as_constants(dtype, eps)
+    if decay:
+        (weight_decay,) = as_constants(dtype, weight_decay)
+    last_step = None
+    for param, grad, state in zip(params, grads, states, strict=True):
+        if not state:
+            _init_state(state, param, initial_accumulator_value)
+        step = state["step"] = state["step"] + 1
+        if maximize:
+            grad = -grad
+        if decay:
+            grad = grad + weight_decay * param
+
+        if step != last_step:  # usually the same for every parameter
+            last_step = step
+            (clr,) = as_constants(dtype, lr / (1 + (step - 1) * lr_decay))
+        state_sum = state["sum"]
+        state_sum += grad * grad
+        std = np.sqrt(state_sum)
+        std += eps
+        update = clr * grad  # PyTorch's addcdiv order: (value * t1) / t2
+        update /= std
+        param -= update
+
+
+def _init_state(state: dict[str, Any], param: np.ndarray, initial_accumulator_value: float) -> None:
+    state.update(step=0, sum=np.full(param.shape, initial_accumulator_value, param.dtype))
+
+
 class Adagrad(Optimizer):
     r"""Adagrad, as ``torch.optim.Adagrad``.
 
@@ -84,63 +136,4 @@ class Adagrad(Optimizer):
         )
         _check_nonnegative("Adagrad", "epsilon value", options["eps"])
 
-    def _update_group(
-        self,
-        params: list[np.ndarray],
-        grads: list[np.ndarray],
-        states: list[dict[str, Any]],
-        options: dict[str, Any],
-    ) -> None:
-        adagrad(params, grads, states, **options)
-
-
-def adagrad(
-    params: list[np.ndarray],
-    grads: list[np.ndarray],
-    states: list[dict[str, Any]],
-    *,
-    lr: float,
-    lr_decay: float,
-    eps: float,
-    weight_decay: float,
-    initial_accumulator_value: float,
-    maximize: bool,
-) -> None:
-    """Adagrad's update of parameter arrays of one dtype, in place: PyTorch's
-    single-tensor ``adagrad``.
-
-    ``states[i]`` is the state dict of ``params[i]`` (``step`` and ``sum``; created here
-    for a parameter added after the constructor). ``grads`` are only read.
-    """
-    if not params:
-        return
-    dtype = params[0].dtype
-    decay = weight_decay != 0
-    # The options as 0-d arrays of the parameters' dtype (see as_constants), those used.
-    (eps,) = as_constants(dtype, eps)
-    if decay:
-        (weight_decay,) = as_constants(dtype, weight_decay)
-    last_step = None
-    for param, grad, state in zip(params, grads, states, strict=True):
-        if not state:
-            _init_state(state, param, initial_accumulator_value)
-        step = state["step"] = state["step"] + 1
-        if maximize:
-            grad = -grad
-        if decay:
-            grad = grad + weight_decay * param
-
-        if step != last_step:  # usually the same for every parameter
-            last_step = step
-            (clr,) = as_constants(dtype, lr / (1 + (step - 1) * lr_decay))
-        state_sum = state["sum"]
-        state_sum += grad * grad
-        std = np.sqrt(state_sum)
-        std += eps
-        update = clr * grad  # PyTorch's addcdiv order: (value * t1) / t2
-        update /= std
-        param -= update
-
-
-def _init_state(state: dict[str, Any], param: np.ndarray, initial_accumulator_value: float) -> None:
-    state.update(step=0, sum=np.full(param.shape, initial_accumulator_value, param.dtype))
+    update_function = staticmethod(adagrad)  # the formula (above)

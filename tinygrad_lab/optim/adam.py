@@ -38,6 +38,79 @@ class Lerp:
             np.subtract(end, diff, out=start)
 
 
+def adam(
+    params: list[np.ndarray],
+    grads: list[np.ndarray],
+    states: list[dict[str, Any]],
+    *,
+    lr: float,
+    betas: tuple[float, float],
+    eps: float,
+    weight_decay: float,
+    amsgrad: bool,
+    maximize: bool,
+    decoupled_weight_decay: bool,
+) -> None:
+    """Adam's update of parameter arrays of one dtype, in place: PyTorch's single-tensor
+    ``adam``.
+
+    ``states[i]`` is the state dict of ``params[i]`` (``step``, ``exp_avg``,
+    ``exp_avg_sq`` and, with AMSGrad, ``max_exp_avg_sq``; created here at its first step).
+    ``grads`` are only read.
+    """
+    if not params:
+        return
+    beta1, beta2 = betas
+    # Derived in Python floats, as PyTorch does, then as 0-d arrays of the parameters'
+    # dtype (see as_constants).
+    dtype = params[0].dtype
+    beta2_c, mix2, eps = as_constants(dtype, beta2, 1 - beta2, eps)  # _c: a 0-d array
+    decay = weight_decay != 0
+    if decay:
+        shrink, weight_decay = as_constants(dtype, 1 - lr * weight_decay, weight_decay)
+    lerp_ = Lerp(1 - beta1, dtype)
+    last_step = None
+    for param, grad, state in zip(params, grads, states, strict=True):
+        if not state:
+            state.update(step=0, exp_avg=np.zeros(param.shape, dtype),
+                         exp_avg_sq=np.zeros(param.shape, dtype))
+            if amsgrad:
+                state["max_exp_avg_sq"] = np.zeros(param.shape, dtype)
+        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+        step = state["step"] = state["step"] + 1
+        if maximize:
+            grad = -grad
+        if decay:
+            if decoupled_weight_decay:
+                param *= shrink
+            else:
+                grad = grad + weight_decay * param
+
+        lerp_(exp_avg, grad)
+        exp_avg_sq *= beta2_c
+        exp_avg_sq += mix2 * grad * grad
+
+        if step != last_step:  # usually the same for every parameter
+            last_step = step
+            step_size, bias_correction2_sqrt = as_constants(
+                dtype, lr / (1 - beta1**step), (1 - beta2**step) ** 0.5
+            )
+        if amsgrad:
+            # max_exp_avg_sq is missing when amsgrad was switched on after the first step.
+            max_exp_avg_sq = state.get("max_exp_avg_sq")
+            if max_exp_avg_sq is None:
+                max_exp_avg_sq = state["max_exp_avg_sq"] = np.zeros(param.shape, dtype)
+            np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+            denom = np.sqrt(max_exp_avg_sq)
+        else:
+            denom = np.sqrt(exp_avg_sq)
+        denom /= bias_correction2_sqrt
+        denom += eps
+        update = step_size * exp_avg  # PyTorch's addcdiv order: (value * t1) / t2
+        update /= denom
+        param -= update
+
+
 class Adam(Optimizer):
     r"""Adam, as ``torch.optim.Adam`` (with AMSGrad and decoupled weight decay options).
 
@@ -118,87 +191,7 @@ class Adam(Optimizer):
                 )
         _check_nonnegative(name, "weight_decay value", options["weight_decay"])
 
-    def _update_group(
-        self,
-        params: list[np.ndarray],
-        grads: list[np.ndarray],
-        states: list[dict[str, Any]],
-        options: dict[str, Any],
-    ) -> None:
-        adam(params, grads, states, **options)
-
-
-def adam(
-    params: list[np.ndarray],
-    grads: list[np.ndarray],
-    states: list[dict[str, Any]],
-    *,
-    lr: float,
-    betas: tuple[float, float],
-    eps: float,
-    weight_decay: float,
-    amsgrad: bool,
-    maximize: bool,
-    decoupled_weight_decay: bool,
-) -> None:
-    """Adam's update of parameter arrays of one dtype, in place: PyTorch's single-tensor
-    ``adam``.
-
-    ``states[i]`` is the state dict of ``params[i]`` (``step``, ``exp_avg``,
-    ``exp_avg_sq`` and, with AMSGrad, ``max_exp_avg_sq``; created here at its first step).
-    ``grads`` are only read.
-    """
-    if not params:
-        return
-    beta1, beta2 = betas
-    # Derived in Python floats, as PyTorch does, then as 0-d arrays of the parameters'
-    # dtype (see as_constants).
-    dtype = params[0].dtype
-    beta2_c, mix2, eps = as_constants(dtype, beta2, 1 - beta2, eps)  # _c: a 0-d array
-    decay = weight_decay != 0
-    if decay:
-        shrink, weight_decay = as_constants(dtype, 1 - lr * weight_decay, weight_decay)
-    lerp_ = Lerp(1 - beta1, dtype)
-    last_step = None
-    for param, grad, state in zip(params, grads, states, strict=True):
-        if not state:
-            state.update(step=0, exp_avg=np.zeros(param.shape, dtype),
-                         exp_avg_sq=np.zeros(param.shape, dtype))
-            if amsgrad:
-                state["max_exp_avg_sq"] = np.zeros(param.shape, dtype)
-        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-        step = state["step"] = state["step"] + 1
-        if maximize:
-            grad = -grad
-        if decay:
-            if decoupled_weight_decay:
-                param *= shrink
-            else:
-                grad = grad + weight_decay * param
-
-        lerp_(exp_avg, grad)
-        exp_avg_sq *= beta2_c
-        exp_avg_sq += mix2 * grad * grad
-
-        if step != last_step:  # usually the same for every parameter
-            last_step = step
-            step_size, bias_correction2_sqrt = as_constants(
-                dtype, lr / (1 - beta1**step), (1 - beta2**step) ** 0.5
-            )
-        if amsgrad:
-            # max_exp_avg_sq is missing when amsgrad was switched on after the first step.
-            max_exp_avg_sq = state.get("max_exp_avg_sq")
-            if max_exp_avg_sq is None:
-                max_exp_avg_sq = state["max_exp_avg_sq"] = np.zeros(param.shape, dtype)
-            np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
-            denom = np.sqrt(max_exp_avg_sq)
-        else:
-            denom = np.sqrt(exp_avg_sq)
-        denom /= bias_correction2_sqrt
-        denom += eps
-        update = step_size * exp_avg  # PyTorch's addcdiv order: (value * t1) / t2
-        update /= denom
-        param -= update
+    update_function = staticmethod(adam)  # the formula (above)
 
 
 class AdamW(Adam):

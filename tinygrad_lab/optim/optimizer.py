@@ -137,6 +137,8 @@ class Optimizer:
     # shape. None (a custom optimizer that declares nothing): any key is accepted.
     _required_state: ClassVar[tuple[str, ...] | None] = None
     _optional_state: ClassVar[tuple[str, ...]] = ()
+    # The formula as a function of lists of arrays (PyTorch's functional form), if any.
+    update_function: Callable[..., None] | None = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -411,10 +413,14 @@ class Optimizer:
 
         The arrays all have one dtype (a group that mixes dtypes comes in one call per
         dtype). ``options`` holds the group's hyper-parameters as Python numbers. The
-        built-in optimizers call their functional form here (e.g. :func:`~.sgd.sgd`); the
-        default calls :meth:`_update` for each parameter. Never write into a gradient: it
-        is the parameter's ``.grad``.
+        built-in optimizers name their functional form in the class attribute
+        ``update_function`` (e.g. :func:`~.sgd.sgd`), called here; otherwise this calls
+        :meth:`_update` for each parameter. Never write into a gradient: it is the
+        parameter's ``.grad``.
         """
+        if self.update_function is not None:
+            self.update_function(params, grads, states, **options)
+            return
         options = dict(options)  # the caller's dict is cached: _update gets its own
         for param, grad, state in zip(params, grads, states, strict=True):
             self._update(param, grad, state, options)

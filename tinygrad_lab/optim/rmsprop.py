@@ -12,87 +12,6 @@ from .optimizer import Optimizer, ParamsT, _check_nonnegative, as_constants
 __all__ = ["RMSprop", "rmsprop"]
 
 
-class RMSprop(Optimizer):
-    r"""RMSprop, as ``torch.optim.RMSprop``.
-
-    For each parameter :math:`\theta` with gradient :math:`g`:
-
-    .. code-block:: text
-
-        g = -g                                  if maximize
-        g = g + weight_decay * θ                if weight_decay != 0
-        v = α v + (1 - α) g²                    (running mean of squared gradients)
-        if centered:
-            ḡ = α ḡ + (1 - α) g                 (running mean of gradients)
-            d = sqrt(v - ḡ²) + eps
-        else:
-            d = sqrt(v) + eps
-        if momentum > 0:  b = momentum * b + g / d;  θ = θ - lr * b
-        else:             θ = θ - lr * g / d
-
-    Parameters
-    ----------
-    params : iterable of Tensor or dict
-        Parameters or parameter groups (see :class:`Optimizer`).
-    lr : float, optional
-        Learning rate (default 1e-2).
-    alpha : float, optional
-        Smoothing constant (default 0.99).
-    eps : float, optional
-        Added to the denominator for stability (default 1e-8).
-    weight_decay : float, optional
-        L2 penalty (default 0).
-    momentum : float, optional
-        Momentum factor (default 0).
-    centered : bool, optional
-        Normalize by an estimate of the gradient's variance instead of its second moment.
-    maximize : bool, optional
-        Maximize the objective instead of minimizing it.
-    """
-
-    _required_state = ("step", "square_avg")
-    _optional_state = ("momentum_buffer", "grad_avg")
-
-    def __init__(
-        self,
-        params: ParamsT,
-        lr: float = 1e-2,
-        alpha: float = 0.99,
-        eps: float = 1e-8,
-        weight_decay: float = 0,
-        momentum: float = 0,
-        centered: bool = False,
-        *,
-        maximize: bool = False,
-    ) -> None:
-        defaults = {
-            "lr": lr,
-            "momentum": momentum,
-            "alpha": alpha,
-            "eps": eps,
-            "centered": centered,
-            "weight_decay": weight_decay,
-            "maximize": maximize,
-        }
-        super().__init__(params, defaults)
-
-    def _check_options(self, options: dict[str, Any]) -> None:
-        _check_nonnegative("RMSprop", "learning rate", options["lr"])
-        _check_nonnegative("RMSprop", "epsilon value", options["eps"])
-        _check_nonnegative("RMSprop", "momentum value", options["momentum"])
-        _check_nonnegative("RMSprop", "weight_decay value", options["weight_decay"])
-        _check_nonnegative("RMSprop", "alpha value", options["alpha"])
-
-    def _update_group(
-        self,
-        params: list[np.ndarray],
-        grads: list[np.ndarray],
-        states: list[dict[str, Any]],
-        options: dict[str, Any],
-    ) -> None:
-        rmsprop(params, grads, states, **options)
-
-
 def _buffer(state: dict[str, Any], key: str, param: np.ndarray) -> np.ndarray:
     """``state[key]``, created as zeros when missing (an option switched on later)."""
     buf = state.get(key)
@@ -167,3 +86,77 @@ def rmsprop(
             update = lr * grad  # PyTorch's addcdiv order: (value * t1) / t2
             update /= avg
             param -= update
+
+
+class RMSprop(Optimizer):
+    r"""RMSprop, as ``torch.optim.RMSprop``.
+
+    For each parameter :math:`\theta` with gradient :math:`g`:
+
+    .. code-block:: text
+
+        g = -g                                  if maximize
+        g = g + weight_decay * θ                if weight_decay != 0
+        v = α v + (1 - α) g²                    (running mean of squared gradients)
+        if centered:
+            ḡ = α ḡ + (1 - α) g                 (running mean of gradients)
+            d = sqrt(v - ḡ²) + eps
+        else:
+            d = sqrt(v) + eps
+        if momentum > 0:  b = momentum * b + g / d;  θ = θ - lr * b
+        else:             θ = θ - lr * g / d
+
+    Parameters
+    ----------
+    params : iterable of Tensor or dict
+        Parameters or parameter groups (see :class:`Optimizer`).
+    lr : float, optional
+        Learning rate (default 1e-2).
+    alpha : float, optional
+        Smoothing constant (default 0.99).
+    eps : float, optional
+        Added to the denominator for stability (default 1e-8).
+    weight_decay : float, optional
+        L2 penalty (default 0).
+    momentum : float, optional
+        Momentum factor (default 0).
+    centered : bool, optional
+        Normalize by an estimate of the gradient's variance instead of its second moment.
+    maximize : bool, optional
+        Maximize the objective instead of minimizing it.
+    """
+
+    _required_state = ("step", "square_avg")
+    _optional_state = ("momentum_buffer", "grad_avg")
+
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float = 1e-2,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        momentum: float = 0,
+        centered: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        defaults = {
+            "lr": lr,
+            "momentum": momentum,
+            "alpha": alpha,
+            "eps": eps,
+            "centered": centered,
+            "weight_decay": weight_decay,
+            "maximize": maximize,
+        }
+        super().__init__(params, defaults)
+
+    def _check_options(self, options: dict[str, Any]) -> None:
+        _check_nonnegative("RMSprop", "learning rate", options["lr"])
+        _check_nonnegative("RMSprop", "epsilon value", options["eps"])
+        _check_nonnegative("RMSprop", "momentum value", options["momentum"])
+        _check_nonnegative("RMSprop", "weight_decay value", options["weight_decay"])
+        _check_nonnegative("RMSprop", "alpha value", options["alpha"])
+
+    update_function = staticmethod(rmsprop)  # the formula (above)

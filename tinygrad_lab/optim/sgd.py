@@ -11,6 +11,52 @@ from .optimizer import Optimizer, ParamsT, _check_nonnegative, as_constants
 __all__ = ["SGD", "sgd"]
 
 
+def sgd(
+    params: list[np.ndarray],
+    grads: list[np.ndarray],
+    states: list[dict[str, Any]],
+    *,
+    lr: float,
+    momentum: float,
+    dampening: float,
+    weight_decay: float,
+    nesterov: bool,
+    maximize: bool,
+) -> None:
+    """SGD's update of parameter arrays of one dtype, in place: PyTorch's single-tensor
+    ``sgd``.
+
+    ``states[i]`` is the state dict of ``params[i]`` (its ``"momentum_buffer"``, created
+    here at the first step with momentum). ``grads`` are only read.
+    """
+    if not params:
+        return
+    use_momentum, decay, damped = momentum != 0, weight_decay != 0, dampening != 0
+    # The options as 0-d arrays of the parameters' dtype (see as_constants), those used.
+    dtype = params[0].dtype
+    (lr,) = as_constants(dtype, lr)
+    if use_momentum:
+        momentum, kept = as_constants(dtype, momentum, 1 - dampening)
+    if decay:
+        (weight_decay,) = as_constants(dtype, weight_decay)
+    for param, grad, state in zip(params, grads, states, strict=True):
+        if maximize:
+            grad = -grad
+        if decay:
+            grad = grad + weight_decay * param
+        if use_momentum:
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                # A copy: grad may be p.grad's own array, which the buffer must not share.
+                buf = state["momentum_buffer"] = grad.copy()
+            else:
+                buf *= momentum
+                # (1 - 0) * grad is grad exactly: skip the multiplication.
+                buf += kept * grad if damped else grad
+            grad = grad + momentum * buf if nesterov else buf
+        param -= lr * grad
+
+
 class SGD(Optimizer):
     r"""Stochastic gradient descent (optionally with momentum), as ``torch.optim.SGD``.
 
@@ -92,57 +138,4 @@ class SGD(Optimizer):
                 f"momentum={options['momentum']}, dampening={options['dampening']}"
             )
 
-    def _update_group(
-        self,
-        params: list[np.ndarray],
-        grads: list[np.ndarray],
-        states: list[dict[str, Any]],
-        options: dict[str, Any],
-    ) -> None:
-        sgd(params, grads, states, **options)
-
-
-def sgd(
-    params: list[np.ndarray],
-    grads: list[np.ndarray],
-    states: list[dict[str, Any]],
-    *,
-    lr: float,
-    momentum: float,
-    dampening: float,
-    weight_decay: float,
-    nesterov: bool,
-    maximize: bool,
-) -> None:
-    """SGD's update of parameter arrays of one dtype, in place: PyTorch's single-tensor
-    ``sgd``.
-
-    ``states[i]`` is the state dict of ``params[i]`` (its ``"momentum_buffer"``, created
-    here at the first step with momentum). ``grads`` are only read.
-    """
-    if not params:
-        return
-    use_momentum, decay, damped = momentum != 0, weight_decay != 0, dampening != 0
-    # The options as 0-d arrays of the parameters' dtype (see as_constants), those used.
-    dtype = params[0].dtype
-    (lr,) = as_constants(dtype, lr)
-    if use_momentum:
-        momentum, kept = as_constants(dtype, momentum, 1 - dampening)
-    if decay:
-        (weight_decay,) = as_constants(dtype, weight_decay)
-    for param, grad, state in zip(params, grads, states, strict=True):
-        if maximize:
-            grad = -grad
-        if decay:
-            grad = grad + weight_decay * param
-        if use_momentum:
-            buf = state.get("momentum_buffer")
-            if buf is None:
-                # A copy: grad may be p.grad's own array, which the buffer must not share.
-                buf = state["momentum_buffer"] = grad.copy()
-            else:
-                buf *= momentum
-                # (1 - 0) * grad is grad exactly: skip the multiplication.
-                buf += kept * grad if damped else grad
-            grad = grad + momentum * buf if nesterov else buf
-        param -= lr * grad
+    update_function = staticmethod(sgd)  # the formula (above)
