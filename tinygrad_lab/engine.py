@@ -21,6 +21,7 @@ This module knows nothing of the ``Tensor`` class beyond the fields listed in
 from __future__ import annotations
 
 import functools
+import gc
 import inspect
 import itertools
 import operator
@@ -243,6 +244,64 @@ def mark_changed(*nodes: GraphNode) -> None:
         storage.changed_at = stamp
 
 
+# ------------------------------------------------------- long graphs and the collector
+
+# CPython's cyclic collector makes a full pass over every tracked object whenever those
+# that survived since the last full pass reach a quarter of the rest. While a graph of
+# 10⁶ ops is built (three or four tracked objects per op: the tensor, its inputs' tuple,
+# its formula) that is about 15 passes over millions of objects, half the build time,
+# and they find nothing: a graph has no cycles, reference counting frees it. So while a
+# long graph grows, full passes are held back; the young generations still run, so
+# short-lived cyclic garbage is still freed. They resume when a backward pass ends, and
+# for a moment after each held span of ops (spans double, up to a cap), so a graph that
+# is never differentiated holds nothing back for long: full passes stay geometrically
+# spaced (linear time) and garbage stays bounded.
+
+GROWTH_CHECK = 1 << 15  # Tensor.from_op calls graph_growing() once per this many ops
+_FIRST_SPAN, _LAST_SPAN = 1 << 20, 1 << 24  # ops held before a full pass may run
+_NO_FULL_PASS = 1 << 30  # a threshold for the oldest generation that is never reached
+
+
+class _Hold:
+    since = 0  # the creation number when full passes were held back (0: not held)
+    span = _FIRST_SPAN
+    saved = 0  # the oldest generation's threshold before the hold
+
+
+_hold = _Hold()
+_hold_lock = threading.Lock()
+
+
+def graph_growing(number: int) -> None:
+    """Hold full collector passes back while a long graph is built (see above)."""
+    with _hold_lock:
+        if _hold.since:
+            if number - _hold.since >= _hold.span:  # let one full pass happen now
+                _release()
+                _hold.span = min(2 * _hold.span, _LAST_SPAN)
+            return
+        young, middle, oldest = gc.get_threshold()
+        if gc.isenabled() and oldest < _NO_FULL_PASS:  # a user's own setting is left alone
+            _hold.since, _hold.saved = number, oldest
+            gc.set_threshold(young, middle, _NO_FULL_PASS)
+
+
+def _release() -> None:
+    young, middle, oldest = gc.get_threshold()
+    if oldest == _NO_FULL_PASS:  # unless the user changed it meanwhile
+        gc.set_threshold(young, middle, _hold.saved)
+    _hold.since = 0
+
+
+def graph_freed() -> None:
+    """A backward pass ended: full collector passes may run again."""
+    if _hold.since or _hold.span != _FIRST_SPAN:  # one test on the common path
+        with _hold_lock:
+            if _hold.since:
+                _release()
+            _hold.span = _FIRST_SPAN
+
+
 class GraphNode(Protocol):
     """The fields of a tensor that the engine reads and writes."""
 
@@ -462,6 +521,7 @@ def backward(
         _finish_leaves(leaves, wanted, found, accumulate, wrap, handed_out)
     finally:
         modes.grad_enabled = saved_mode
+        graph_freed()
     return found
 
 

@@ -304,7 +304,9 @@ class Tensor:
                     out._parents = tuple(parents)
                     out._backward = backward
                     out._op = name
-                    out._seq = next_number()
+                    seq = out._seq = next_number()
+                    if not seq % engine.GROWTH_CHECK:
+                        engine.graph_growing(seq)
                     return out
         out.requires_grad = False
         out._parents = ()
