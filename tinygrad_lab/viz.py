@@ -1,8 +1,6 @@
 """Pictures of the computation graph, drawn with the ``graphviz`` package: ops, and tensors
-with shape, value and gradient; module boxes from :func:`record_modules` (temporary forward
-hooks: the engine knows nothing of modules), backward ops coloured from :func:`record_backward`.
-Drawing walks the links from results to inputs, which ``backward()`` frees unless given
-``retain_graph=True``."""
+with shape, value and gradient, in a box per module (:func:`record_modules`), with the ops of
+a backward pass in a colour of their own (:func:`record_backward`)."""
 
 from __future__ import annotations
 
@@ -10,6 +8,7 @@ import contextlib
 import html
 import importlib.util
 import os
+import tempfile
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
@@ -19,15 +18,15 @@ from typing import Any
 
 import numpy as np
 
+from .engine import next_number
+from .tensor import Tensor
+
 if importlib.util.find_spec("graphviz") is None:  # pictures are optional, and only here
     raise ImportError(
         "tinygrad_lab.viz draws with the 'graphviz' Python package, which is not installed: "
         "`pip install graphviz` (rendering also needs the system program `dot`)")
 
 import graphviz  # noqa: E402  (after the check that explains its absence)
-
-from .engine import next_number  # noqa: E402
-from .tensor import Tensor  # noqa: E402
 
 __all__ = ["GraphTooLargeError", "GraphvizNotFoundError", "OpRecord", "draw_graph",
            "record_backward", "record_modules", "render_graph"]
@@ -120,13 +119,12 @@ _STYLES = {  # kind: shape, style, fill colour, line colour, text in the legend
 }
 _OP = {"fontsize": "11", "margin": "0.05,0.02", "height": "0.3"}  # ops: small, tensors: big
 _MORE = {"op": _OP, "backward_op": _OP, "root": {"peripheries": "2"}}
+# The graphviz attributes of each kind of node. Ops and the tensors between them share a
+# group: graphviz keeps the path through them straight.
+_NODE_ATTRS = {kind: {"shape": shape, "style": style, "fillcolor": fill, "color": line}
+               | _MORE.get(kind, {}) | ({} if kind in ("param", "input") else {"group": "flow"})
+               for kind, (shape, style, fill, line, _) in _STYLES.items()}
 _FILLS = ("#f8f9fa", "#edf2ff", "#fff9db", "#f3f0ff")  # module boxes, by depth
-
-
-def _attrs(kind: str) -> dict[str, str]:
-    """The node attributes of a ``kind`` of node (a key of ``_STYLES``)."""
-    return dict(zip(("shape", "style", "fillcolor", "color"), _STYLES[kind][:4],
-                    strict=True)) | _MORE.get(kind, {})
 
 
 def _text(value: Any) -> str:
@@ -280,14 +278,8 @@ def draw_graph(root: Tensor | Sequence[Tensor], model: Any = None, *,
     index = {id(t): i for i, t in enumerate(order)}
     inputs = [[index[id(p)] for p in t._parents] for t in order]
     homes = [modules.block_of(t) if modules and t._op else owners.get(id(t), "") for t in order]
-    keys, op_key, hidden = _collapse(order, inputs, homes, int(collapse_modules), root_ids)
-    ops_of: dict[str, dict[str, None]] = {}  # collapsed module -> its op names (ordered set)
-    for k, t in zip(op_key, order, strict=True):
-        if k:
-            ops_of.setdefault(k, {})[t._op] = None
-    ids = {k: f"m{n}" for n, k in enumerate(ops_of)}
-    count = hidden.count(None) + len(ids) + sum(  # tensors, modules and ops drawn
-        t._op is not None and not k for t, k in zip(order, op_key, strict=True))
+    shown, maker, boxes, ids = _collapse(order, inputs, homes, int(collapse_modules), root_ids)
+    count = len({*shown, *maker} - {None})  # tensors, ops and collapsed modules drawn
     if count > max_nodes:
         raise GraphTooLargeError(
             f"draw_graph: the graph has {count} nodes, more than max_nodes={max_nodes}: too big "
@@ -296,46 +288,48 @@ def draw_graph(root: Tensor | Sequence[Tensor], model: Any = None, *,
 
     # nodes: (id, kind, label, module box); into: edges into collapsed modules, once each
     nodes, edges, into = [], [], set()
+    ops_of: dict[str, dict[str, None]] = {m: {} for m in ids.values()}  # ordered sets of names
     for i, t in enumerate(order):
-        k = op_key[i]
-        if t._op is not None:
-            op = ids[k] if k else f"op{i}"
-            tails = [ids[hidden[j]] if hidden[j] else f"t{j}" for j in inputs[i]
-                     if not k or op_key[j] != k]  # nothing inside a collapsed module
-            if k:  # x * x keeps both of its edges; a module, one per outside input
-                tails = [tl for tl in dict.fromkeys(tails) if tl != op and (tl, op) not in into]
+        op = maker[i]
+        if op is not None:  # no edge inside a collapsed module
+            tails = [shown[j] for j in inputs[i] if op not in (shown[j], maker[j])]
+            if op in ops_of:  # x * x keeps both of its edges; a module, one per outside input
+                tails = [tail for tail in dict.fromkeys(tails) if (tail, op) not in into]
                 into.update((tail, op) for tail in tails)
+                ops_of[op][t._op] = None
             else:
                 kind = "backward_op" if backward and backward.block_of(t) else "op"
                 nodes.append((op, kind, f"<{_text(t._op)}>", homes[i]))
-            edges += [(tail, op) for tail in tails] + ([(op, f"t{i}")] if not hidden[i] else [])
-        if not hidden[i]:
+            edges += [(tail, op) for tail in tails] + ([(op, shown[i])] if shown[i] != op else [])
+        if shown[i] == f"t{i}":
             kind = ("root" if id(t) in root_ids else "tensor" if t._op is not None
                     else "param" if t.requires_grad else "input")
             label = _tensor_label(t, labels.get(id(t)), show_data, show_grad)
-            box = keys[i].rpartition(".")[0] if keys[i] else homes[i]  # beside its module
-            nodes.append((f"t{i}", kind, label, box))
+            nodes.append((shown[i], kind, label, boxes[i]))
     for k, node in ids.items():
         owned = [(n[len(k) + 1:], p) for n, p in params if n.startswith(k + ".")]
-        label = _module_label(titles.get(k, k), list(ops_of[k]), owned)
+        label = _module_label(titles.get(k, k), list(ops_of[node]), owned)
         nodes.append((node, "module", label, k.rpartition(".")[0]))
     return _emit(nodes, edges, titles, rankdir, legend, show_grad)
 
 
 def _collapse(order: list[Tensor], inputs: list[list[int]], homes: list[str], depth: int,
-              root_ids: set[int]) -> tuple[list[str | None], ...]:
-    """For each tensor: the collapsed module (``depth`` levels deep) it was made in, the
-    same for op results only, and the module it vanishes into (None if drawn)."""
+              root_ids: set[int]) -> tuple[list, list, list, dict[str, str]]:
+    """Draw each module ``depth`` levels deep (0: none) as one node. For each tensor: the node
+    that shows it (``t<i>``, or its module's when nothing outside the module uses it), the node
+    of the op that made it (None for a leaf) and the box it is drawn in (beside its module);
+    and the node of each module."""
     keys = [".".join(h.split(".")[:depth]) if depth and h and h.count(".") >= depth - 1
             else None for h in homes]
     op_key = [k if t._op is not None else None for k, t in zip(keys, order, strict=True)]
-    users: list[set[str | None]] = [set() for _ in order]  # the modules (or None) using each
-    for i, j in ((i, j) for i, js in enumerate(inputs) for j in js):
-        users[j].add(op_key[i])
-    # A tensor vanishes into its collapsed module when nothing outside the module uses it.
-    hidden = [k if k and id(t) not in root_ids and users[i] == {k} else None
-              for i, (t, k) in enumerate(zip(order, keys, strict=True))]
-    return keys, op_key, hidden
+    ids = {k: f"m{n}" for n, k in enumerate(dict.fromkeys(filter(None, op_key)))}
+    used_outside = {j for i, js in enumerate(inputs) for j in js if op_key[i] != keys[j]}
+    shown = [ids[k] if k and id(t) not in root_ids and i not in used_outside else f"t{i}"
+             for i, (t, k) in enumerate(zip(order, keys, strict=True))]
+    maker = [None if t._op is None else ids[k] if k else f"op{i}"
+             for i, (t, k) in enumerate(zip(order, op_key, strict=True))]
+    boxes = [k.rpartition(".")[0] if k else h for k, h in zip(keys, homes, strict=True)]
+    return shown, maker, boxes, ids
 
 
 def _emit(nodes: list[tuple[str, str, str, str]], edges: list[tuple[str, str]],
@@ -354,9 +348,7 @@ def _emit(nodes: list[tuple[str, str, str, str]], edges: list[tuple[str, str]],
                 boxes[path].attr(label=f"<{_text(titles.get(path, path))}>", labeljust="l",
                                  fontname=_FONT, fontsize="11", color="#adb5bd",
                                  style="rounded,filled", fillcolor=_FILLS[path.count(".") % 4])
-        # One group for ops and results: graphviz keeps the path through them straight.
-        boxes[box].node(node, label=label, **_attrs(kind),
-                        **({} if kind in ("param", "input") else {"group": "flow"}))
+        boxes[box].node(node, label=label, **_NODE_ATTRS[kind])
     for path, box in sorted(boxes.items(), key=lambda item: -item[0].count(".")):
         if path:  # deepest first: graphviz copies a subgraph's body when it is added
             boxes[path.rpartition(".")[0]].subgraph(box)
@@ -390,19 +382,13 @@ def render_graph(dot: graphviz.Digraph, path: str | os.PathLike[str],
     if fmt not in graphviz.FORMATS:
         raise ValueError(f"render_graph: unknown format {fmt!r} for {str(path)!r}; give the "
                          "file a suffix such as .svg, .png or .pdf, or pass format=")
-    try:
-        data = dot.pipe(format=fmt)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:  # drawn in a temporary folder beside the picture, then moved: all or nothing
+        with tempfile.TemporaryDirectory(dir=path.parent, prefix=".") as folder:
+            picture = Path(folder).absolute() / f"picture.{fmt}"  # short: any legal name fits
+            os.replace(dot.copy().render(outfile=picture, format=fmt), path)  # dot unchanged
     except graphviz.ExecutableNotFound as err:
         raise GraphvizNotFoundError(["dot"]) from err
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{os.urandom(8).hex()}.tmp")  # short: any legal name fits
-    try:
-        with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), "wb") as file:
-            file.write(data)
-        os.replace(tmp, path)
-    except BaseException as err:
-        tmp.unlink(missing_ok=True)
-        if isinstance(err, OSError):
-            raise OSError(err.errno, err.strerror, str(path)) from err
-        raise
+    except OSError as err:  # name the picture, not the temporary file
+        raise OSError(err.errno, err.strerror, str(path)) from err
     return path
