@@ -46,11 +46,11 @@ class GraphvizNotFoundError(graphviz.ExecutableNotFound):
 
 # ------------------------------------------------------------------------- recording
 class OpRecord:
-    """Which block of code made each op result: the creation numbers at which the innermost
-    open block changed, searched with the result's own number."""
+    """Which block of code made each op result: (creation number, innermost open block) at
+    each change of block, searched with the result's own creation number."""
 
     def __init__(self, model: Any = None) -> None:
-        self.model, self._open, self._numbers, self._blocks = model, [], [], []
+        self.model, self._open, self._changes = model, [], []
 
     def _switch(self, block: str | None, *hook_arguments: Any) -> None:
         """Open ``block`` (a forward pre-hook), or close the innermost one (``None``)."""
@@ -58,13 +58,12 @@ class OpRecord:
             self._open.pop()
         else:
             self._open.append(block)
-        self._numbers.append(next_number())
-        self._blocks.append(self._open[-1] if self._open else "")
+        self._changes.append((next_number(), self._open[-1] if self._open else ""))
 
     def block_of(self, tensor: Tensor) -> str:
         """The innermost block that made ``tensor`` (a module name, or 'backward'), or ''."""
-        i = bisect_right(self._numbers, tensor._seq) - 1
-        return self._blocks[i] if i >= 0 and tensor._op is not None else ""
+        i = bisect_right(self._changes, tensor._seq, key=lambda change: change[0]) - 1
+        return self._changes[i][1] if i >= 0 and tensor._op is not None else ""
 
 
 @contextlib.contextmanager
@@ -80,12 +79,11 @@ def record_modules(model: Any) -> Iterator[OpRecord]:
     """
     record = OpRecord(model)
     with contextlib.ExitStack() as hooks:  # each removed on the way out, error or not
-        for path, module in model.named_modules():
-            if path:  # ops of the model's own forward stay outside every box
-                hooks.callback(module.register_forward_pre_hook(
-                    partial(record._switch, path), prepend=True).remove)
-                hooks.callback(module.register_forward_hook(
-                    partial(record._switch, None), always_call=True).remove)
+        for path, module in list(model.named_modules())[1:]:  # the model's own ops: no box
+            hooks.enter_context(module.register_forward_pre_hook(
+                partial(record._switch, path), prepend=True))
+            hooks.enter_context(module.register_forward_hook(
+                partial(record._switch, None), always_call=True))
         yield record
 
 
@@ -119,8 +117,7 @@ _STYLES = {  # kind: shape, style, fill colour, line colour, text in the legend
 }
 _OP = {"fontsize": "11", "margin": "0.05,0.02", "height": "0.3"}  # ops: small, tensors: big
 _MORE = {"op": _OP, "backward_op": _OP, "root": {"peripheries": "2"}}
-# The graphviz attributes of each kind of node. Ops and the tensors between them share a
-# group: graphviz keeps the path through them straight.
+# Node attributes by kind; ops and results share a group, whose path graphviz keeps straight.
 _NODE_ATTRS = {kind: {"shape": shape, "style": style, "fillcolor": fill, "color": line}
                | _MORE.get(kind, {}) | ({} if kind in ("param", "input") else {"group": "flow"})
                for kind, (shape, style, fill, line, _) in _STYLES.items()}
@@ -250,16 +247,14 @@ def draw_graph(root: Tensor | Sequence[Tensor], model: Any = None, *,
         from :func:`record_backward`: that backward pass's ops in a colour of their own.
     names : mapping of str to Tensor, optional
         More names to write on tensors, e.g. ``{"x": x, "target": y}``.
-    show_data, show_grad : bool, optional
-        Write each value, and each ``.grad``: the number, or min / mean / max.
+    show_data, show_grad, legend : bool, optional
+        Write each value and each ``.grad`` (the number, or min / mean / max); add a legend.
     rankdir : {"LR", "TB", "RL", "BT"}, optional
         The direction of the data flow.
     collapse_modules : bool or int, optional
         Draw each sub-module (``True``), or each module ``d`` levels deep, as one node.
     max_nodes : int, optional
         Refuse (:class:`GraphTooLargeError`) a picture with more nodes than this.
-    legend : bool, optional
-        Add a legend of the kinds of nodes present.
 
     Raises
     ------
@@ -286,8 +281,8 @@ def draw_graph(root: Tensor | Sequence[Tensor], model: Any = None, *,
             "to read, so nothing was drawn. Draw a sub-expression (an intermediate tensor), "
             "collapse_modules=True with recorded modules, or raise max_nodes.")
 
-    # nodes: (id, kind, label, module box); into: edges into collapsed modules, once each
-    nodes, edges, into = [], [], set()
+    # nodes: id -> (kind, label, module box); into: edges into collapsed modules, once each
+    nodes, edges, into = {}, [], set()
     ops_of: dict[str, dict[str, None]] = {m: {} for m in ids.values()}  # ordered sets of names
     for i, t in enumerate(order):
         op = maker[i]
@@ -299,26 +294,25 @@ def draw_graph(root: Tensor | Sequence[Tensor], model: Any = None, *,
                 ops_of[op][t._op] = None
             else:
                 kind = "backward_op" if backward and backward.block_of(t) else "op"
-                nodes.append((op, kind, f"<{_text(t._op)}>", homes[i]))
+                nodes[op] = (kind, f"<{_text(t._op)}>", homes[i])
             edges += [(tail, op) for tail in tails] + ([(op, shown[i])] if shown[i] != op else [])
         if shown[i] == f"t{i}":
             kind = ("root" if id(t) in root_ids else "tensor" if t._op is not None
                     else "param" if t.requires_grad else "input")
             label = _tensor_label(t, labels.get(id(t)), show_data, show_grad)
-            nodes.append((shown[i], kind, label, boxes[i]))
+            nodes[shown[i]] = (kind, label, boxes[i])
     for k, node in ids.items():
         owned = [(n[len(k) + 1:], p) for n, p in params if n.startswith(k + ".")]
         label = _module_label(titles.get(k, k), list(ops_of[node]), owned)
-        nodes.append((node, "module", label, k.rpartition(".")[0]))
+        nodes[node] = ("module", label, k.rpartition(".")[0])
     return _emit(nodes, edges, titles, rankdir, legend, show_grad)
 
 
 def _collapse(order: list[Tensor], inputs: list[list[int]], homes: list[str], depth: int,
               root_ids: set[int]) -> tuple[list, list, list, dict[str, str]]:
-    """Draw each module ``depth`` levels deep (0: none) as one node. For each tensor: the node
-    that shows it (``t<i>``, or its module's when nothing outside the module uses it), the node
-    of the op that made it (None for a leaf) and the box it is drawn in (beside its module);
-    and the node of each module."""
+    """Each module ``depth`` levels deep (0: none) as one node, ``m<n>``; per tensor, the node
+    showing it (``t<i>``, or its module's if used only inside), the node of its op (None for
+    a leaf) and its box (beside its module)."""
     keys = [".".join(h.split(".")[:depth]) if depth and h and h.count(".") >= depth - 1
             else None for h in homes]
     op_key = [k if t._op is not None else None for k, t in zip(keys, order, strict=True)]
@@ -332,7 +326,7 @@ def _collapse(order: list[Tensor], inputs: list[list[int]], homes: list[str], de
     return shown, maker, boxes, ids
 
 
-def _emit(nodes: list[tuple[str, str, str, str]], edges: list[tuple[str, str]],
+def _emit(nodes: dict[str, tuple[str, str, str]], edges: list[tuple[str, str]],
           titles: Mapping[str, str], rankdir: str, legend: bool, show_grad: bool
           ) -> graphviz.Digraph:
     """The Digraph of the nodes and edges, with nested boxes (clusters) for the modules."""
@@ -341,7 +335,7 @@ def _emit(nodes: list[tuple[str, str, str, str]], edges: list[tuple[str, str]],
     dot.attr("node", fontname=_FONT, fontsize="10", margin="0.08,0.04")
     dot.attr("edge", color=_MUTED, arrowsize="0.6")
     boxes: dict[str, graphviz.Digraph] = {"": dot}
-    for node, kind, label, box in nodes:
+    for node, (kind, label, box) in nodes.items():
         for path in [".".join(box.split(".")[:n + 1]) for n in range(box.count(".") + 1)]:
             if path not in boxes:
                 boxes[path] = graphviz.Digraph(name=f"cluster_{len(boxes) - 1}")
@@ -354,10 +348,9 @@ def _emit(nodes: list[tuple[str, str, str, str]], edges: list[tuple[str, str]],
             boxes[path.rpartition(".")[0]].subgraph(box)
     # A parameter that an op of its own box uses first sits on the op's rank (minlen=0), so
     # the data path runs straight through; every second one reversed: weight -> op <- bias.
-    where = {node: (kind, box) for node, kind, _, box in nodes}
     placed, beside = set(), Counter()
     for tail, head in edges:
-        (kind, box), (head_kind, head_box) = where[tail], where[head]
+        (kind, _, box), (head_kind, _, head_box) = nodes[tail], nodes[head]
         if kind == "param" and tail not in placed and head_kind.endswith("op") and head_box == box:
             placed.add(tail)
             beside[head] += 1
@@ -367,7 +360,7 @@ def _emit(nodes: list[tuple[str, str, str, str]], edges: list[tuple[str, str]],
         else:
             dot.edge(tail, head)
     if legend:
-        kinds = {kind for _, kind, _, _ in nodes}
+        kinds = {kind for kind, _, _ in nodes.values()}
         dot.node("legend", _legend(kinds, show_grad), shape="plaintext", fontsize="9")
     return dot
 
