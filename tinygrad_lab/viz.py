@@ -367,9 +367,8 @@ def _emit(nodes: dict[str, tuple[str, str, str]], edges: list[tuple[str, str]],
 
 def render_graph(dot: graphviz.Digraph, path: str | os.PathLike[str],
                  format: str | None = None) -> Path:  # noqa: A002  (graphviz's name)
-    """Write ``dot`` as a picture to exactly ``path``, in the format of its suffix (or
-    ``format``), and return the path. A failure leaves no file: not half a picture, not
-    the temporary file, written with the usual mode (the umask is not touched)."""
+    """Write ``dot`` as a picture to exactly ``path``, in the format of its suffix (or ``format``),
+    and return the path: all or nothing (no half picture, no temporary file), usual file mode."""
     path = Path(path)
     fmt = format or path.suffix.lstrip(".").lower()
     if fmt not in graphviz.FORMATS:
