@@ -566,8 +566,8 @@ def test_a_gradient_made_with_create_graph_shows_its_backward_ops_and_a_legend()
         (g,) = tl.autograd.grad(loss, w, grad_outputs=np.ones(2), create_graph=True)
     after = g * 2.0  # a forward op on the gradient, made after the backward pass
     dot = parse(draw_graph(after, backward=backward_ops))
-    backward_fill = viz._attrs("backward_op")["fillcolor"]
-    forward_fill = viz._attrs("op")["fillcolor"]
+    backward_fill = viz._NODE_ATTRS["backward_op"]["fillcolor"]
+    forward_fill = viz._NODE_ATTRS["op"]["fillcolor"]
     assert backward_fill != forward_fill
     forward = [n for n in dot.ops() if n.attrs["fillcolor"] == forward_fill]
     backward = [n for n in dot.ops() if n.attrs["fillcolor"] == backward_fill]

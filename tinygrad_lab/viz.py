@@ -1,8 +1,6 @@
 """Pictures of the computation graph, drawn with the ``graphviz`` package: ops, and tensors
-with shape, value and gradient; module boxes from :func:`record_modules` (temporary forward
-hooks: the engine knows nothing of modules), backward ops coloured from :func:`record_backward`.
-Drawing walks the links from results to inputs, which ``backward()`` frees unless given
-``retain_graph=True``."""
+with shape, value and gradient, in a box per module (:func:`record_modules`), with the ops of
+a backward pass in a colour of their own (:func:`record_backward`)."""
 
 from __future__ import annotations
 
@@ -10,6 +8,7 @@ import contextlib
 import html
 import importlib.util
 import os
+import tempfile
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
@@ -19,15 +18,15 @@ from typing import Any
 
 import numpy as np
 
+from .engine import next_number
+from .tensor import Tensor
+
 if importlib.util.find_spec("graphviz") is None:  # pictures are optional, and only here
     raise ImportError(
         "tinygrad_lab.viz draws with the 'graphviz' Python package, which is not installed: "
         "`pip install graphviz` (rendering also needs the system program `dot`)")
 
 import graphviz  # noqa: E402  (after the check that explains its absence)
-
-from .engine import next_number  # noqa: E402
-from .tensor import Tensor  # noqa: E402
 
 __all__ = ["GraphTooLargeError", "GraphvizNotFoundError", "OpRecord", "draw_graph",
            "record_backward", "record_modules", "render_graph"]
@@ -47,11 +46,11 @@ class GraphvizNotFoundError(graphviz.ExecutableNotFound):
 
 # ------------------------------------------------------------------------- recording
 class OpRecord:
-    """Which block of code made each op result: the creation numbers at which the innermost
-    open block changed, searched with the result's own number."""
+    """Which block of code made each op result: (creation number, innermost open block) at
+    each change of block, searched with the result's own creation number."""
 
     def __init__(self, model: Any = None) -> None:
-        self.model, self._open, self._numbers, self._blocks = model, [], [], []
+        self.model, self._open, self._changes = model, [], []
 
     def _switch(self, block: str | None, *hook_arguments: Any) -> None:
         """Open ``block`` (a forward pre-hook), or close the innermost one (``None``)."""
@@ -59,13 +58,12 @@ class OpRecord:
             self._open.pop()
         else:
             self._open.append(block)
-        self._numbers.append(next_number())
-        self._blocks.append(self._open[-1] if self._open else "")
+        self._changes.append((next_number(), self._open[-1] if self._open else ""))
 
     def block_of(self, tensor: Tensor) -> str:
         """The innermost block that made ``tensor`` (a module name, or 'backward'), or ''."""
-        i = bisect_right(self._numbers, tensor._seq) - 1
-        return self._blocks[i] if i >= 0 and tensor._op is not None else ""
+        i = bisect_right(self._changes, tensor._seq, key=lambda change: change[0]) - 1
+        return self._changes[i][1] if i >= 0 and tensor._op is not None else ""
 
 
 @contextlib.contextmanager
@@ -81,12 +79,11 @@ def record_modules(model: Any) -> Iterator[OpRecord]:
     """
     record = OpRecord(model)
     with contextlib.ExitStack() as hooks:  # each removed on the way out, error or not
-        for path, module in model.named_modules():
-            if path:  # ops of the model's own forward stay outside every box
-                hooks.callback(module.register_forward_pre_hook(
-                    partial(record._switch, path), prepend=True).remove)
-                hooks.callback(module.register_forward_hook(
-                    partial(record._switch, None), always_call=True).remove)
+        for path, module in list(model.named_modules())[1:]:  # the model's own ops: no box
+            hooks.enter_context(module.register_forward_pre_hook(
+                partial(record._switch, path), prepend=True))
+            hooks.enter_context(module.register_forward_hook(
+                partial(record._switch, None), always_call=True))
         yield record
 
 
@@ -120,13 +117,11 @@ _STYLES = {  # kind: shape, style, fill colour, line colour, text in the legend
 }
 _OP = {"fontsize": "11", "margin": "0.05,0.02", "height": "0.3"}  # ops: small, tensors: big
 _MORE = {"op": _OP, "backward_op": _OP, "root": {"peripheries": "2"}}
+# Node attributes by kind; ops and results share a group, whose path graphviz keeps straight.
+_NODE_ATTRS = {kind: {"shape": shape, "style": style, "fillcolor": fill, "color": line}
+               | _MORE.get(kind, {}) | ({} if kind in ("param", "input") else {"group": "flow"})
+               for kind, (shape, style, fill, line, _) in _STYLES.items()}
 _FILLS = ("#f8f9fa", "#edf2ff", "#fff9db", "#f3f0ff")  # module boxes, by depth
-
-
-def _attrs(kind: str) -> dict[str, str]:
-    """The node attributes of a ``kind`` of node (a key of ``_STYLES``)."""
-    return dict(zip(("shape", "style", "fillcolor", "color"), _STYLES[kind][:4],
-                    strict=True)) | _MORE.get(kind, {})
 
 
 def _text(value: Any) -> str:
@@ -252,16 +247,14 @@ def draw_graph(root: Tensor | Sequence[Tensor], model: Any = None, *,
         from :func:`record_backward`: that backward pass's ops in a colour of their own.
     names : mapping of str to Tensor, optional
         More names to write on tensors, e.g. ``{"x": x, "target": y}``.
-    show_data, show_grad : bool, optional
-        Write each value, and each ``.grad``: the number, or min / mean / max.
+    show_data, show_grad, legend : bool, optional
+        Write each value and each ``.grad`` (the number, or min / mean / max); add a legend.
     rankdir : {"LR", "TB", "RL", "BT"}, optional
         The direction of the data flow.
     collapse_modules : bool or int, optional
         Draw each sub-module (``True``), or each module ``d`` levels deep, as one node.
     max_nodes : int, optional
         Refuse (:class:`GraphTooLargeError`) a picture with more nodes than this.
-    legend : bool, optional
-        Add a legend of the kinds of nodes present.
 
     Raises
     ------
@@ -280,65 +273,60 @@ def draw_graph(root: Tensor | Sequence[Tensor], model: Any = None, *,
     index = {id(t): i for i, t in enumerate(order)}
     inputs = [[index[id(p)] for p in t._parents] for t in order]
     homes = [modules.block_of(t) if modules and t._op else owners.get(id(t), "") for t in order]
-    keys, op_key, hidden = _collapse(order, inputs, homes, int(collapse_modules), root_ids)
-    ops_of: dict[str, dict[str, None]] = {}  # collapsed module -> its op names (ordered set)
-    for k, t in zip(op_key, order, strict=True):
-        if k:
-            ops_of.setdefault(k, {})[t._op] = None
-    ids = {k: f"m{n}" for n, k in enumerate(ops_of)}
-    count = hidden.count(None) + len(ids) + sum(  # tensors, modules and ops drawn
-        t._op is not None and not k for t, k in zip(order, op_key, strict=True))
+    shown, maker, boxes, ids = _collapse(order, inputs, homes, int(collapse_modules), root_ids)
+    count = len({*shown, *maker} - {None})  # tensors, ops and collapsed modules drawn
     if count > max_nodes:
         raise GraphTooLargeError(
             f"draw_graph: the graph has {count} nodes, more than max_nodes={max_nodes}: too big "
             "to read, so nothing was drawn. Draw a sub-expression (an intermediate tensor), "
             "collapse_modules=True with recorded modules, or raise max_nodes.")
 
-    # nodes: (id, kind, label, module box); into: edges into collapsed modules, once each
-    nodes, edges, into = [], [], set()
+    # nodes: id -> (kind, label, module box); into: edges into collapsed modules, once each
+    nodes, edges, into = {}, [], set()
+    ops_of: dict[str, dict[str, None]] = {m: {} for m in ids.values()}  # ordered sets of names
     for i, t in enumerate(order):
-        k = op_key[i]
-        if t._op is not None:
-            op = ids[k] if k else f"op{i}"
-            tails = [ids[hidden[j]] if hidden[j] else f"t{j}" for j in inputs[i]
-                     if not k or op_key[j] != k]  # nothing inside a collapsed module
-            if k:  # x * x keeps both of its edges; a module, one per outside input
-                tails = [tl for tl in dict.fromkeys(tails) if tl != op and (tl, op) not in into]
+        op = maker[i]
+        if op is not None:  # no edge inside a collapsed module
+            tails = [shown[j] for j in inputs[i] if op not in (shown[j], maker[j])]
+            if op in ops_of:  # x * x keeps both of its edges; a module, one per outside input
+                tails = [tail for tail in dict.fromkeys(tails) if (tail, op) not in into]
                 into.update((tail, op) for tail in tails)
+                ops_of[op][t._op] = None
             else:
                 kind = "backward_op" if backward and backward.block_of(t) else "op"
-                nodes.append((op, kind, f"<{_text(t._op)}>", homes[i]))
-            edges += [(tail, op) for tail in tails] + ([(op, f"t{i}")] if not hidden[i] else [])
-        if not hidden[i]:
+                nodes[op] = (kind, f"<{_text(t._op)}>", homes[i])
+            edges += [(tail, op) for tail in tails] + ([(op, shown[i])] if shown[i] != op else [])
+        if shown[i] == f"t{i}":
             kind = ("root" if id(t) in root_ids else "tensor" if t._op is not None
                     else "param" if t.requires_grad else "input")
             label = _tensor_label(t, labels.get(id(t)), show_data, show_grad)
-            box = keys[i].rpartition(".")[0] if keys[i] else homes[i]  # beside its module
-            nodes.append((f"t{i}", kind, label, box))
+            nodes[shown[i]] = (kind, label, boxes[i])
     for k, node in ids.items():
         owned = [(n[len(k) + 1:], p) for n, p in params if n.startswith(k + ".")]
-        label = _module_label(titles.get(k, k), list(ops_of[k]), owned)
-        nodes.append((node, "module", label, k.rpartition(".")[0]))
+        label = _module_label(titles.get(k, k), list(ops_of[node]), owned)
+        nodes[node] = ("module", label, k.rpartition(".")[0])
     return _emit(nodes, edges, titles, rankdir, legend, show_grad)
 
 
 def _collapse(order: list[Tensor], inputs: list[list[int]], homes: list[str], depth: int,
-              root_ids: set[int]) -> tuple[list[str | None], ...]:
-    """For each tensor: the collapsed module (``depth`` levels deep) it was made in, the
-    same for op results only, and the module it vanishes into (None if drawn)."""
+              root_ids: set[int]) -> tuple[list, list, list, dict[str, str]]:
+    """Each module ``depth`` levels deep (0: none) as one node, ``m<n>``; per tensor, the node
+    showing it (``t<i>``, or its module's if used only inside), the node of its op (None for
+    a leaf) and its box (beside its module)."""
     keys = [".".join(h.split(".")[:depth]) if depth and h and h.count(".") >= depth - 1
             else None for h in homes]
     op_key = [k if t._op is not None else None for k, t in zip(keys, order, strict=True)]
-    users: list[set[str | None]] = [set() for _ in order]  # the modules (or None) using each
-    for i, j in ((i, j) for i, js in enumerate(inputs) for j in js):
-        users[j].add(op_key[i])
-    # A tensor vanishes into its collapsed module when nothing outside the module uses it.
-    hidden = [k if k and id(t) not in root_ids and users[i] == {k} else None
-              for i, (t, k) in enumerate(zip(order, keys, strict=True))]
-    return keys, op_key, hidden
+    ids = {k: f"m{n}" for n, k in enumerate(dict.fromkeys(filter(None, op_key)))}
+    used_outside = {j for i, js in enumerate(inputs) for j in js if op_key[i] != keys[j]}
+    shown = [ids[k] if k and id(t) not in root_ids and i not in used_outside else f"t{i}"
+             for i, (t, k) in enumerate(zip(order, keys, strict=True))]
+    maker = [None if t._op is None else ids[k] if k else f"op{i}"
+             for i, (t, k) in enumerate(zip(order, op_key, strict=True))]
+    boxes = [k.rpartition(".")[0] if k else h for k, h in zip(keys, homes, strict=True)]
+    return shown, maker, boxes, ids
 
 
-def _emit(nodes: list[tuple[str, str, str, str]], edges: list[tuple[str, str]],
+def _emit(nodes: dict[str, tuple[str, str, str]], edges: list[tuple[str, str]],
           titles: Mapping[str, str], rankdir: str, legend: bool, show_grad: bool
           ) -> graphviz.Digraph:
     """The Digraph of the nodes and edges, with nested boxes (clusters) for the modules."""
@@ -347,25 +335,22 @@ def _emit(nodes: list[tuple[str, str, str, str]], edges: list[tuple[str, str]],
     dot.attr("node", fontname=_FONT, fontsize="10", margin="0.08,0.04")
     dot.attr("edge", color=_MUTED, arrowsize="0.6")
     boxes: dict[str, graphviz.Digraph] = {"": dot}
-    for node, kind, label, box in nodes:
+    for node, (kind, label, box) in nodes.items():
         for path in [".".join(box.split(".")[:n + 1]) for n in range(box.count(".") + 1)]:
             if path not in boxes:
                 boxes[path] = graphviz.Digraph(name=f"cluster_{len(boxes) - 1}")
                 boxes[path].attr(label=f"<{_text(titles.get(path, path))}>", labeljust="l",
                                  fontname=_FONT, fontsize="11", color="#adb5bd",
                                  style="rounded,filled", fillcolor=_FILLS[path.count(".") % 4])
-        # One group for ops and results: graphviz keeps the path through them straight.
-        boxes[box].node(node, label=label, **_attrs(kind),
-                        **({} if kind in ("param", "input") else {"group": "flow"}))
+        boxes[box].node(node, label=label, **_NODE_ATTRS[kind])
     for path, box in sorted(boxes.items(), key=lambda item: -item[0].count(".")):
         if path:  # deepest first: graphviz copies a subgraph's body when it is added
             boxes[path.rpartition(".")[0]].subgraph(box)
     # A parameter that an op of its own box uses first sits on the op's rank (minlen=0), so
     # the data path runs straight through; every second one reversed: weight -> op <- bias.
-    where = {node: (kind, box) for node, kind, _, box in nodes}
     placed, beside = set(), Counter()
     for tail, head in edges:
-        (kind, box), (head_kind, head_box) = where[tail], where[head]
+        (kind, _, box), (head_kind, _, head_box) = nodes[tail], nodes[head]
         if kind == "param" and tail not in placed and head_kind.endswith("op") and head_box == box:
             placed.add(tail)
             beside[head] += 1
@@ -375,34 +360,27 @@ def _emit(nodes: list[tuple[str, str, str, str]], edges: list[tuple[str, str]],
         else:
             dot.edge(tail, head)
     if legend:
-        kinds = {kind for _, kind, _, _ in nodes}
+        kinds = {kind for kind, _, _ in nodes.values()}
         dot.node("legend", _legend(kinds, show_grad), shape="plaintext", fontsize="9")
     return dot
 
 
 def render_graph(dot: graphviz.Digraph, path: str | os.PathLike[str],
                  format: str | None = None) -> Path:  # noqa: A002  (graphviz's name)
-    """Write ``dot`` as a picture to exactly ``path``, in the format of its suffix (or
-    ``format``), and return the path. A failure leaves no file: not half a picture, not
-    the temporary file, written with the usual mode (the umask is not touched)."""
+    """Write ``dot`` as a picture to exactly ``path``, in the format of its suffix (or ``format``),
+    and return the path: all or nothing (no half picture, no temporary file), usual file mode."""
     path = Path(path)
     fmt = format or path.suffix.lstrip(".").lower()
     if fmt not in graphviz.FORMATS:
         raise ValueError(f"render_graph: unknown format {fmt!r} for {str(path)!r}; give the "
                          "file a suffix such as .svg, .png or .pdf, or pass format=")
-    try:
-        data = dot.pipe(format=fmt)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:  # drawn in a temporary folder beside the picture, then moved: all or nothing
+        with tempfile.TemporaryDirectory(dir=path.parent, prefix=".") as folder:
+            picture = Path(folder).absolute() / f"picture.{fmt}"  # short: any legal name fits
+            os.replace(dot.copy().render(outfile=picture, format=fmt), path)  # dot unchanged
     except graphviz.ExecutableNotFound as err:
         raise GraphvizNotFoundError(["dot"]) from err
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{os.urandom(8).hex()}.tmp")  # short: any legal name fits
-    try:
-        with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), "wb") as file:
-            file.write(data)
-        os.replace(tmp, path)
-    except BaseException as err:
-        tmp.unlink(missing_ok=True)
-        if isinstance(err, OSError):
-            raise OSError(err.errno, err.strerror, str(path)) from err
-        raise
+    except OSError as err:  # name the picture, not the temporary file
+        raise OSError(err.errno, err.strerror, str(path)) from err
     return path
