@@ -482,6 +482,40 @@ def test_other_threads_run_eagerly_while_a_trace_runs():
     assert step.stats["traced"] == 1 and "matmul" in str(step)
 
 
+# ------------------------------------------------------- NumPy and ops inside a trace
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.float64])
+def test_in_place_ufunc_on_a_0d_array_is_replayed(dtype):
+    def step(x):
+        count = np.zeros((), dtype=dtype)  # a 0-d array changed in place (a counter)
+        count += 3
+        count *= 2
+        return x * Tensor(count)
+
+    compiled = compile(step)
+    x, _ = lab_data()
+    for _ in range(4):
+        np.testing.assert_array_equal(compiled(x).numpy(), step(x).numpy())
+    assert compiled.stats == {"eager": 1, "traced": 1, "replayed": 2}
+
+
+def test_pad_forward_and_backward_are_replayed():
+    def step(x):
+        padded = x.pad(((1, 0), (0, 2)), value=2.0)
+        loss = (padded * padded).sum()
+        loss.backward()
+        return loss
+
+    compiled = compile(step)
+    for seed in range(4):
+        x, _ = lab_data(seed=seed)
+        x1, x2 = (Tensor(x.numpy(), requires_grad=True) for _ in range(2))
+        np.testing.assert_array_equal(compiled(x2).numpy(), step(x1).numpy())
+        np.testing.assert_array_equal(x2.grad.numpy(), x1.grad.numpy())
+    assert compiled.stats == {"eager": 1, "traced": 1, "replayed": 2}
+
+
 # ------------------------------------------------------------------- untraceable
 
 

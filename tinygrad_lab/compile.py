@@ -317,12 +317,12 @@ def _is_scalar(value: Any) -> bool:
 
 
 def _same_bits(a: Any, b: Any) -> bool:
-    if isinstance(a, tuple) or isinstance(b, tuple):
-        a, b = tuple(a), tuple(b) if isinstance(b, tuple) else (b,)
-        return len(a) == len(b) and all(_same_bits(x, y) for x, y in zip(a, b, strict=True))
-    a, b = _np_asarray(a), _np_asarray(b)
-    return (a.dtype == b.dtype and a.shape == b.shape
-            and a.tobytes() == b.tobytes())
+    """Whether two ufunc results hold the same bits: each a value (an array, or a NumPy
+    scalar for a 0-d result) or a tuple of them (``out=`` is always a tuple)."""
+    a, b = (a if isinstance(a, tuple) else (a,)), (b if isinstance(b, tuple) else (b,))
+    return len(a) == len(b) and all(
+        x.dtype == y.dtype and x.shape == y.shape and x.tobytes() == y.tobytes()
+        for x, y in zip(map(_np_asarray, a), map(_np_asarray, b), strict=True))
 
 
 def _contains_traced(value: Any) -> bool:
