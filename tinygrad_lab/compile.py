@@ -44,8 +44,10 @@ each parameter's ``.grad`` to the tensor the traced step left there.
 *Guards.* A replay runs only when the call matches the trace: arguments of the same
 structure, shapes, dtypes and ``requires_grad``, equal Python numbers and strings, the
 same grad mode, the same objects in the function's globals and closure, the same array in
-every tensor the step read, the same ``.grad`` None-ness where the step read it, the same
-``training`` flags and traced optimizers' options. A new signature is run eagerly once,
+every tensor the step read, the same ``.grad`` None-ness where the step read it before
+setting it (an input's ``.grad`` read so must be None; a step that resets it, as
+``x.grad = None`` does, takes any), the same ``training`` flags and traced optimizers'
+options. A new signature is run eagerly once,
 then traced (one trace is kept per signature, up to eight); a changed state runs eagerly,
 and traces again if it is still changed at the next call. A data-dependent branch in the
 step (``if (y < 0).any(): raise ...``) is recorded as a check: when a replay's value
@@ -1492,11 +1494,12 @@ class _Trace:
     """One traced call: its program and the guards under which it replays."""
 
     def __init__(self, fn: Callable, tracer: _Tracer, program: _Program, spec: Any,
-                 input_tensors: list[Tensor | None], input_grads: list[tuple[int, Any]]
-                 ) -> None:
+                 input_tensors: list[Tensor | None], input_grads: list[tuple[int, Any]],
+                 grads_read: list[int]) -> None:
         self.program = program
         self.spec = spec
-        self.input_grads = input_grads  # (argument index, gradient buffer)
+        self.input_grads = input_grads  # (argument index, gradient buffer or None)
+        self.grads_read = grads_read  # inputs whose .grad the step read before setting it
         inputs = {id(t) for t in input_tensors if t is not None}
         self.arrays = [(t, a, t.requires_grad) for key, (t, a) in tracer.adopted.items()
                        if key not in inputs]
@@ -1558,8 +1561,7 @@ class _Trace:
         buffers = self.program.run(*arrays)
         for tensor in self.bumps:
             mark_changed(tensor)
-        for index, buffer in self.input_grads:
-            tensors[index].grad = Tensor._wrap(buffer.copy())
+        _give_input_grads(self.input_grads, tensors)
         return _rebuild(self.spec, buffers)
 
 
@@ -1643,8 +1645,9 @@ class CompiledFunction:
 
     @staticmethod
     def _inputs_ready(trace: _Trace, tensors: list[Tensor | None]) -> bool:
-        # An input whose .grad the step sets must come without one (else eager adds).
-        return all(tensors[i].grad is None for i, _ in trace.input_grads)
+        # An input whose .grad the step reads (backward adds to it) must come without
+        # one, as it did when traced; a step that resets it first takes any.
+        return all(tensors[i].grad is None for i in trace.grads_read)
 
     def _trace(self, args: tuple, kwargs: dict, leaves: list[Any],
                tensors: list[Tensor | None]) -> Any:
@@ -1682,24 +1685,30 @@ class CompiledFunction:
                     _ARRAY.__set__(tensor, array)
                 _detrace_tensors(tracer)
         input_ids = {id(t): i for i, t in enumerate(tensors) if t is not None}
-        input_grads = [(input_ids[id(t)], tracer.plain_of(_ARRAY.__get__(g)))
-                       for t, g in end_grads if id(t) in input_ids and g is not None]
+        input_grads = [(input_ids[id(t)], None if g is None else
+                        tracer.plain_of(_ARRAY.__get__(g)))
+                       for t, g in end_grads if id(t) in input_ids]
         end_grads = [(t, g) for t, g in end_grads if id(t) not in input_ids]
+        grads_read = [(input_ids[key], g) for key, (_, g, read) in tracer.grad_start.items()
+                      if read and key in input_ids]
+        if any(g is not None for _, g in grads_read):  # that gradient is not an input
+            tracer.invalid = "the step read the .grad of an input"
         handed_out = _handed_out_tensors(tracer, end_grads)
-        visible = outputs + [b for _, b in input_grads] + [_ARRAY.__get__(t) for t in handed_out]
+        visible = outputs + [b for _, b in input_grads if b is not None]
+        visible += [_ARRAY.__get__(t) for t in handed_out]
         renamed = _simplify(tracer, visible)
         outputs = [renamed.get(id(o), o) for o in outputs]
         input_grads = [(i, renamed.get(id(b), b)) for i, b in input_grads]
         for tensor in handed_out:
             array = _ARRAY.__get__(tensor)
             _ARRAY.__set__(tensor, renamed.get(id(array), array))
-        for index, buffer in input_grads:  # this call's inputs get their gradients too
-            tensors[index].grad = Tensor._wrap(buffer.copy())
+        _give_input_grads(input_grads, tensors)  # this call's inputs get theirs too
         result = _rebuild(spec, tuple(o.copy() for o in outputs))
         if tracer.invalid:
             return result, None
         program = _Program(tracer, [tracer.plain_of(b) for b in buffers], outputs, end_grads)
-        return result, _Trace(self.fn, tracer, program, spec, tensors, input_grads)
+        return result, _Trace(self.fn, tracer, program, spec, tensors, input_grads,
+                              [i for i, _ in grads_read])
 
     @property
     def program(self) -> str:
@@ -1714,6 +1723,14 @@ class CompiledFunction:
 
     def __repr__(self) -> str:
         return f"<tl.compile({self.__name__}) {self.stats}>"
+
+
+def _give_input_grads(input_grads: list[tuple[int, Any]], tensors: list[Tensor | None]
+                      ) -> None:
+    """Set the ``.grad`` of the call's inputs that the step set: a copy of the buffer the
+    replay filled (the caller may keep it), or None."""
+    for index, buffer in input_grads:
+        tensors[index].grad = None if buffer is None else Tensor._wrap(buffer.copy())
 
 
 def _output_spec(value: Any, tracer: _Tracer, outputs: list) -> Any:
