@@ -56,7 +56,9 @@ check) is raised, or the other branch taken.
 
 *Rewrites.* Only exact ones (the same NumPy calls on the same values): constant folding,
 dead steps, copies and repeated calls merged, Python scalars as 0-d arrays where the bits
-are checked equal, NumPy's error state set per block through its context variable.
+are checked equal, ``np.dot`` for ``np.matmul`` of two matrices (the same BLAS call
+without the gufunc machinery; checked to give the same bits on random values of the same
+layout), NumPy's error state set per block through its context variable.
 
 What cannot be traced raises ``TracingError`` while tracing: Python reading tensor
 values (``.item()``, ``float()``, ``.tolist()``, printing), results whose shape depends
@@ -971,7 +973,8 @@ class _intercepting:  # noqa: N801
 #
 # Exact rewrites only: a step is dropped when its result is known at trace time or
 # never used, and a copy when its source already holds the same values in the same
-# layout for as long as the copy is read. No NumPy call is changed for another.
+# layout for as long as the copy is read. A NumPy call is changed for another only where
+# both make the same BLAS call (matmul -> dot).
 
 
 def _pure(step: _Step) -> bool:
@@ -990,7 +993,39 @@ def _simplify(tracer: _Tracer, visible: list[np.ndarray]) -> dict[int, np.ndarra
     visible = [renamed.get(id(a), a) for a in visible]
     _drop_dead(tracer, visible)
     _share_memory(tracer, visible)
+    _faster_calls(tracer)
     return renamed
+
+
+def _faster_calls(tracer: _Tracer) -> None:
+    """Swap ``np.matmul`` of two matrices for ``np.dot``: the same BLAS call, without
+    the gufunc machinery around it (0.3-0.5 µs less per call on small matrices). Only
+    where the two give the same bits, checked on random values of the same layout."""
+    for step in tracer.steps:
+        if step.fn is np.matmul and _dot_is_matmul(step):
+            step.fn, step.args, step.kwargs = np.dot, (*step.args, _result_of(step)), {}
+
+
+def _dot_is_matmul(step: _Step) -> bool:
+    out = _result_of(step)
+    if len(step.args) != 2 or set(step.kwargs) != {"out"} or out is None:
+        return False
+    a, b = step.args
+    if not (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)
+            and a.ndim == b.ndim == 2 and a.dtype == b.dtype == out.dtype
+            and a.dtype in (np.float32, np.float64) and out.flags.c_contiguous):
+        return False
+    if any(np.may_share_memory(x, y) for x, y in ((a, b), (a, out), (b, out))):
+        return False  # NumPy takes other paths for overlapping operands
+    if not all(x.flags.c_contiguous or x.flags.f_contiguous for x in (a, b)):
+        return False
+    rng = np.random.default_rng(0)
+    for _ in range(2):
+        x, y = (np.empty_like(v, order="K") for v in (a, b))  # the same strides
+        x[...], y[...] = rng.standard_normal(a.shape), rng.standard_normal(b.shape)
+        if not _same_bits(np.matmul(x, y), np.dot(x, y, out=np.empty_like(out))):
+            return False
+    return True
 
 
 def _fold_constants(tracer: _Tracer, writers: dict[int, int]) -> None:
