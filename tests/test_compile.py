@@ -340,6 +340,35 @@ def test_python_values_of_arguments_are_guarded():
     assert scaled.stats["traced"] == 2
 
 
+def test_objects_nested_and_keyword_arguments_select_their_own_trace():
+    first, second = lab_params(0), lab_params(1)
+
+    @compile
+    def forward(params, x, pair=(None, None), *, shift=None):
+        out = lab_forward(params, x) + pair[0] * pair[1]
+        return out if shift is None else out + shift
+
+    def expected(params, x, pair, shift=None):
+        out = lab_forward(params, x).numpy() + pair[0].numpy() * pair[1].numpy()
+        return out if shift is None else out + shift.numpy()
+
+    x, y = lab_data()
+    calls = [(first, (x, y), None), (second, (y, x), None), (first, (x, x), y)] * 3
+    for params, pair, shift in calls:
+        kwargs = {} if shift is None else {"shift": shift}
+        np.testing.assert_array_equal(forward(params, x, pair, **kwargs).numpy(),
+                                      expected(params, x, pair, shift))
+    assert forward.stats == {"eager": 3, "traced": 3, "replayed": 3}
+
+
+def test_an_object_argument_selects_its_own_trace():
+    apply = compile(lambda fn, x: fn(x) * 2.0)
+    x, _ = lab_data()
+    for fn in [tl.sigmoid, tl.tanh] * 4:
+        np.testing.assert_array_equal(apply(fn, x).numpy(), fn(x).numpy() * 2.0)
+    assert apply.stats == {"eager": 2, "traced": 2, "replayed": 4}
+
+
 def test_rebinding_a_global_or_closure_variable_retraces():
     params = lab_params()
     scale = [Tensor(np.array(2.0))]
