@@ -545,12 +545,14 @@ def test_pad_forward_and_backward_are_replayed():
     assert compiled.stats == {"eager": 1, "traced": 1, "replayed": 2}
 
 
-def test_matmul_of_matrices_becomes_dot_and_other_matmuls_stay():
+def test_matmul_of_matrices_and_vectors_becomes_dot_and_other_matmuls_stay():
     rng = np.random.default_rng(0)
     w = Tensor(rng.standard_normal((5, 5)), requires_grad=True)
+    ones = Tensor(np.ones(4))
 
     def step(x, batch):
         loss = (x @ w).sum() + (x @ x.T).sum() + (batch @ w).sum()  # x @ x.T: shared
+        loss = loss + (ones @ (x @ w)).sum() + ((x @ w) @ ones[:1].expand(5)).sum()
         loss.backward()
         return loss
 
@@ -564,7 +566,8 @@ def test_matmul_of_matrices_becomes_dot_and_other_matmuls_stay():
         np.testing.assert_array_equal(w.grad.numpy(), expected_grad)
     text = str(compiled)
     assert compiled.stats["replayed"] == 2
-    assert "dot(x0, p0, " in text and text.count("matmul(") == 2  # the 3-d and x @ x.T
+    assert "dot(x0, p0, " in text and "dot(p1, " in text  # x @ w, ones @ (x @ w)
+    assert "matmul(x0, v0, " in text and "matmul(x1, p0, " in text  # x @ x.T, batch @ w
 
 
 # ------------------------------------------------------------------- untraceable

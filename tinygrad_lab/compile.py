@@ -57,7 +57,7 @@ check) is raised, or the other branch taken.
 
 *Rewrites.* Only exact ones (the same NumPy calls on the same values): constant folding,
 dead steps, copies and repeated calls merged, Python scalars as 0-d arrays where the bits
-are checked equal, ``np.dot`` for ``np.matmul`` of two matrices (the same BLAS call
+are checked equal, ``np.dot`` for ``np.matmul`` of matrices and vectors (the same BLAS call
 without the gufunc machinery; checked to give the same bits on random values of the same
 layout), NumPy's error state set per block through its context variable.
 
@@ -999,7 +999,7 @@ def _simplify(tracer: _Tracer, visible: list[np.ndarray]) -> dict[int, np.ndarra
 
 
 def _faster_calls(tracer: _Tracer) -> None:
-    """Swap ``np.matmul`` of two matrices for ``np.dot``: the same BLAS call, without
+    """Swap ``np.matmul`` of matrices and vectors for ``np.dot``: the same BLAS call, without
     the gufunc machinery around it (0.3-0.5 µs less per call on small matrices). Only
     where the two give the same bits, checked on random values of the same layout."""
     for step in tracer.steps:
@@ -1013,7 +1013,7 @@ def _dot_is_matmul(step: _Step) -> bool:
         return False
     a, b = step.args
     if not (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)
-            and a.ndim == b.ndim == 2 and a.dtype == b.dtype == out.dtype
+            and a.ndim in (1, 2) and b.ndim in (1, 2) and a.dtype == b.dtype == out.dtype
             and a.dtype in (np.float32, np.float64) and out.flags.c_contiguous):
         return False
     if any(np.may_share_memory(x, y) for x, y in ((a, b), (a, out), (b, out))):
