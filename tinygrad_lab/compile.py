@@ -55,11 +55,14 @@ step (``if (y < 0).any(): raise ...``) is recorded as a check: when a replay's v
 differs, the call runs eagerly instead, so eager's own error (``cross_entropy``'s label
 check) is raised, or the other branch taken.
 
-*Rewrites.* Only exact ones (the same NumPy calls on the same values): constant folding,
-dead steps, copies and repeated calls merged, Python scalars as 0-d arrays where the bits
-are checked equal, ``np.dot`` for ``np.matmul`` of matrices and vectors (the same BLAS call
-without the gufunc machinery; checked to give the same bits on random values of the same
-layout), NumPy's error state set per block through its context variable.
+*Rewrites.* Only exact ones (the same computations on the same values): constant
+folding, dead steps, copies and repeated calls merged, Python scalars as 0-d arrays where
+the bits are checked equal, ``np.dot`` for ``np.matmul`` of matrices and vectors (the
+same BLAS call without the gufunc machinery, 0.3-0.5 µs less a call; checked to give the
+same bits on random values of the same layout, so a floating-point warning names ``dot``),
+NumPy's error state set per block through its context variable. Rewrites that would
+reorder a sum (``ones @ g`` for a bias gradient's ``g.sum(axis=0)``, ``vdot`` for a sum
+of squares) are not made: they change the last bits, and a replay gives eager's bits.
 
 What cannot be traced raises ``TracingError`` while tracing: Python reading tensor
 values (``.item()``, ``float()``, ``.tolist()``, printing), results whose shape depends
@@ -1898,7 +1901,7 @@ def compile(  # noqa: A001  (PyTorch's name)
     The first call with a given argument signature runs eagerly, the second is traced
     (it runs eagerly too, recording its NumPy calls), and later calls replay the
     recorded calls into the same buffers: no graph, no Python per op. Results are those
-    of eager mode, bit for bit: the same NumPy calls run, in the same order.
+    of eager mode, bit for bit: the same NumPy (and BLAS) calls run, in the same order.
 
     Parameters
     ----------
