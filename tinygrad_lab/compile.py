@@ -1002,9 +1002,9 @@ def _simplify(tracer: _Tracer, visible: list[np.ndarray]) -> dict[int, np.ndarra
 
 
 def _faster_calls(tracer: _Tracer) -> None:
-    """Swap ``np.matmul`` of matrices and vectors for ``np.dot``: the same BLAS call, without
-    the gufunc machinery around it (0.3-0.5 µs less per call on small matrices). Only
-    where the two give the same bits, checked on random values of the same layout."""
+    """Swap ``np.matmul`` of matrices and vectors for ``np.dot``: the same BLAS call,
+    without the gufunc machinery around it (0.3-0.5 µs less per call on small matrices).
+    Only where the two give the same bits, checked on random values of the same layout."""
     for step in tracer.steps:
         if step.fn is np.matmul and _dot_is_matmul(step):
             step.fn, step.args, step.kwargs = np.dot, (*step.args, _result_of(step)), {}
@@ -1045,8 +1045,6 @@ def _fold_constants(tracer: _Tracer, writers: dict[int, int]) -> None:
             continue
         kept.append(step)
     tracer.steps = kept
-
-
 
 
 def _copy_source(step: _Step) -> tuple[np.ndarray, np.ndarray] | None:
@@ -1534,7 +1532,6 @@ class _Program:
 
     def __str__(self) -> str:
         return self.source + "\n\n# " + "\n# ".join(self.legend)
-
 
 
 # ---------------------------------------------------------------- the compiled function
