@@ -1306,6 +1306,7 @@ class _Program:
         }
         self.names: dict[int, str] = {}
         self.constants: dict[int, str] = {}
+        self.errstates: dict[str, str] = {}
         self.legend: list[str] = []
         self.counts: dict[str, int] = {}
         lines = [f"def replay({', '.join(f'a{i}' for i in range(len(trace.params)))}):"]
@@ -1333,8 +1334,10 @@ class _Program:
                     lines += ["    finally:", "        errreset(state)"]
                 if step.errstate is not None:
                     shown = ", ".join(f"{k}={v!r}" for k, v in step.errstate.items())
-                    lines += [f"    state = errset({self.constant(_error_state(step.errstate))})"
-                              f"  # errstate({shown})", "    try:"]
+                    if shown not in self.errstates:  # one object per state
+                        self.errstates[shown] = self.name("err", _error_state(step.errstate))
+                    lines += [f"    state = errset({self.errstates[shown]})  # errstate({shown})",
+                              "    try:"]
                 block = step.errstate
             indent = "        " if block is not None else "    "
             lines += [indent + line for line in self.render(step)]
@@ -1442,6 +1445,8 @@ class _Program:
         name = self.constants.get(id(value))
         if name is None:
             name = self.constants[id(value)] = self.name(prefix, value)
+            shown = "a param group" if isinstance(value, dict) else repr(value).splitlines()[0]
+            self.legend.append(f"{name}: {shown if len(shown) <= 60 else shown[:57] + '...'}")
         return name
 
     def value(self, v: Any) -> str:
