@@ -2,31 +2,27 @@
 backpropagation on the "linear" (100 random points) and "XOR" (21 points) datasets. It
 prints the loss while it trains, the testing predictions and the accuracy, and writes the
 learning curve, ground truth beside prediction and the decision boundary into --out. The
-defaults reach 100% on both datasets for every seed from 0 to 9.
+defaults reach 100% on both datasets for every seed from 0 to 9. Each flag is one of the
+lab's knobs; what its values build (activations, initial weights, loss, optimizer) is in
+lab/knobs.py, shared with the experiments (lab_experiments.py).
 
     python examples/two_layer_classifier.py                      # both datasets
     python examples/two_layer_classifier.py --dataset xor --activation sigmoid \\
         --init default --optimizer sgd --lr 1 --epochs 20000     # the lab's own recipe
+    python examples/two_layer_classifier.py --compile            # the same, compiled
 """
 
 import argparse
 import sys
-from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
 import numpy as np
 from _common import fit, lab_figures, nonnegative_int, positive_float, positive_int, print_table
+from lab import knobs
 
 import tinygrad_lab as tl
 from tinygrad_lab import Tensor, nn, optim
-
-ACTIVATIONS = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU,
-               "leaky_relu": nn.LeakyReLU, "none": nn.Identity}
-OPTIMIZERS = {"sgd": optim.SGD, "adam": optim.Adam, "rmsprop": optim.RMSprop,
-              "adagrad": optim.Adagrad}
-DEFAULT_LR = {"sgd": 1.0, "adam": 0.05, "rmsprop": 0.01, "adagrad": 0.1}  # when no --lr
-WITH_MOMENTUM = ("sgd", "rmsprop")  # the optimizers that take --momentum
 
 
 def load_data(name: str, seed: int, dtype: str) -> tuple[np.ndarray, np.ndarray]:
@@ -37,42 +33,24 @@ def load_data(name: str, seed: int, dtype: str) -> tuple[np.ndarray, np.ndarray]
 
 def build_model(args: argparse.Namespace) -> nn.Sequential:
     """2 -> H1 -> H2 -> 1, the activation after each hidden layer, a sigmoid at the end."""
-    (h1, h2), activation = args.hidden, ACTIVATIONS[args.activation]
-    fc1, fc2, fc3 = (nn.Linear(n_in, n_out, bias=not args.no_bias, dtype=args.dtype)
-                     for n_in, n_out in ((2, h1), (h1, h2), (h2, 1)))
-    gain = nn.init.calculate_gain("linear" if args.activation == "none" else args.activation)
-    for layer in (fc1, fc2, fc3):  # init "default" keeps PyTorch's initialisation
-        if args.init == "xavier":  # the output feeds a sigmoid, whose gain is 1
-            nn.init.xavier_normal_(layer.weight, gain=1.0 if layer is fc3 else gain)
-        elif args.init == "randn":
-            nn.init.normal_(layer.weight, 0.0, 1.0)
-        elif args.init == "uniform":
-            nn.init.uniform_(layer.weight, 0.0, 1.0)
-        if args.init != "default" and layer.bias is not None:
-            nn.init.zeros_(layer.bias)
-    return nn.Sequential(fc1, activation(), fc2, activation(), fc3, nn.Sigmoid())
-
-
-def make_optimizer(args: argparse.Namespace, model: nn.Module) -> optim.Optimizer:
-    momentum = {"momentum": args.momentum} if args.optimizer in WITH_MOMENTUM else {}
-    return OPTIMIZERS[args.optimizer](model.parameters(), lr=args.lr, **momentum)
-
-
-def loss_function(args: argparse.Namespace) -> Callable[[Tensor, Tensor], Tensor]:
-    if args.loss == "bce":
-        return nn.BCELoss(reduction=args.reduction)
-    mse = nn.MSELoss(reduction=args.reduction)
-    return mse if args.loss == "mse" else lambda p, y: 0.5 * mse(p, y)
+    (h1, h2), activation = args.hidden, knobs.ACTIVATIONS[args.activation]
+    bias, dtype = not args.no_bias, args.dtype
+    model = nn.Sequential(nn.Linear(2, h1, bias=bias, dtype=dtype), activation(),
+                          nn.Linear(h1, h2, bias=bias, dtype=dtype), activation(),
+                          nn.Linear(h2, 1, bias=bias, dtype=dtype), nn.Sigmoid())
+    knobs.init_weights(model, args.init, args.activation, args.seed)  # --init
+    return model
 
 
 def train(model: nn.Module, optimizer: optim.Optimizer, X: np.ndarray, y: np.ndarray,
           args: argparse.Namespace, name: str = "") -> list[float]:
     """Train on ``(X, y)`` for ``args.epochs`` epochs; returns each epoch's loss."""
-    loss_fn = loss_function(args)
+    loss_fn = knobs.loss_function(args.loss, args.reduction)
     data = tl.data.DataLoader(X, y, batch_size=args.batch_size or len(X),
                               shuffle=not args.no_shuffle, seed=args.seed)
     decay = args.lr_decay and optim.lr_scheduler.ExponentialLR(optimizer, gamma=args.lr_decay)
 
+    @tl.compile(disable=not args.compile)  # --compile: traced once, then replayed as NumPy
     def step(x: Tensor, y: Tensor) -> Tensor:
         optimizer.zero_grad()
         loss = loss_fn(model(x), y)
@@ -103,17 +81,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--dataset", choices=["linear", "xor", "both"], default="both", help="default: both")
     add("--hidden", nargs=2, type=positive_int, default=[4, 4], metavar=("H1", "H2"),
         help="units in the two hidden layers (default: 4 4)")
-    add("--activation", choices=list(ACTIVATIONS), default="tanh",
+    add("--activation", choices=list(knobs.ACTIVATIONS), default="tanh",
         help="after each hidden layer (default: tanh); the output's is a sigmoid")
-    add("--init", choices=["xavier", "randn", "uniform", "default"], default="xavier",
-        help="weights Xavier-normal (the default), N(0, 1) or U(0, 1), each with zero "
+    add("--init", choices=knobs.INITS, default="xavier", help="weights Xavier-normal (the "
+        "default), N(0, 1) or U(0, 1) drawn as hand-written NumPy code does, each with zero "
         "biases; or PyTorch's default initialisation")
     add("--no-bias", action="store_true", help="layers without biases")
-    add("--loss", choices=["mse", "half-mse", "bce"], default="mse",
+    add("--loss", choices=knobs.LOSSES, default="mse",
         help="default: mse; half-mse is ½·mse, whose gradient is backprop's ŷ - y")
     add("--reduction", choices=["mean", "sum"], default="mean", help="over a batch (mean)")
-    add("--optimizer", choices=list(OPTIMIZERS), default="adam", help="default: adam")
-    add("--lr", type=positive_float, help=f"learning rate (default: {DEFAULT_LR})")
+    add("--optimizer", choices=list(knobs.OPTIMIZERS), default="adam", help="default: adam")
+    add("--lr", type=positive_float, help=f"learning rate (default: {knobs.DEFAULT_LR})")
     add("--momentum", type=float, default=0.0, help="for sgd and rmsprop (default: 0)")
     add("--lr-decay", type=positive_float, metavar="GAMMA", help="lr × GAMMA every epoch")
     add("--epochs", type=positive_int, default=1500, help="default: 1500")
@@ -125,10 +103,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--seed", type=nonnegative_int, default=0, help="initial weights, linear data (0)")
     add("--out", type=Path, default=Path("runs/two_layer_classifier"), help="figures folder")
     add("--no-plots", action="store_true", help="write no figures")
+    add("--compile", action="store_true", help="trace the training step once and replay it "
+        "as NumPy calls (tl.compile): the same numbers, faster")
     args = parser.parse_args(argv)
-    if args.momentum < 0 or (args.momentum and args.optimizer not in WITH_MOMENTUM):
+    if args.momentum < 0 or (args.momentum and args.optimizer not in knobs.WITH_MOMENTUM):
         parser.error(f"--momentum {args.momentum} needs --optimizer sgd or rmsprop and M >= 0")
-    args.lr = args.lr or DEFAULT_LR[args.optimizer]
+    args.lr = args.lr or knobs.DEFAULT_LR[args.optimizer]
     return args
 
 
@@ -141,7 +121,8 @@ def main(argv: list[str] | None = None) -> int:
         tl.manual_seed(args.seed)  # the initial weights
         X, y = load_data(name, args.seed, args.dtype)
         model = build_model(args)
-        optimizer = make_optimizer(args, model)
+        optimizer = knobs.make_optimizer(args.optimizer, model.parameters(), args.lr,
+                                         args.momentum)
         try:
             losses = train(model, optimizer, X, y, args, name)
         except FloatingPointError as err:

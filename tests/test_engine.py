@@ -9,7 +9,7 @@ import pytest
 from conftest import leaf
 
 import tinygrad_lab as tl
-from tinygrad_lab import Tensor
+from tinygrad_lab import Tensor, engine
 from tinygrad_lab.testing import GradcheckError, gradcheck
 
 # ----------------------------------------------------------------------- dtype rules
@@ -220,6 +220,51 @@ def test_a_chain_100000_ops_deep_backpropagates_without_recursion():
     y.sum().backward()
     np.testing.assert_array_equal(x.grad._array, [1.0])
     del y  # freeing the chain must not overflow the C stack either
+
+
+def _oldest_threshold() -> int:
+    return gc.get_threshold()[2]
+
+
+def test_full_collector_passes_pause_while_a_long_graph_grows_and_resume_after_backward():
+    # CPython would walk the whole graph again and again while it grows (finding nothing:
+    # a graph has no cycles); the engine holds those full passes back, then lets them go.
+    before = _oldest_threshold()
+    x = leaf([1.0])
+    y = x
+    for _ in range(engine.GROWTH_CHECK + 2):
+        y = y * 1.0
+    assert _oldest_threshold() == engine._NO_FULL_PASS
+    y.sum().backward()
+    assert _oldest_threshold() == before
+    np.testing.assert_array_equal(x.grad._array, [1.0])
+
+
+def test_a_graph_that_is_never_differentiated_holds_full_passes_back_only_for_a_span():
+    before = _oldest_threshold()
+    engine.graph_growing(10)
+    assert _oldest_threshold() == engine._NO_FULL_PASS
+    engine.graph_growing(10 + engine._FIRST_SPAN)  # a span later: released
+    assert _oldest_threshold() == before
+    engine.graph_freed()
+    assert engine._hold.span == engine._FIRST_SPAN
+
+
+def test_the_users_collector_settings_are_left_alone():
+    saved = gc.get_threshold()
+    try:
+        gc.disable()
+        engine.graph_growing(10)  # a disabled collector: nothing to hold
+        assert gc.get_threshold() == saved
+        gc.enable()
+        engine.graph_growing(20)
+        gc.set_threshold(500, 5, 5)  # the user's own change while held is kept
+        engine.graph_freed()
+        assert gc.get_threshold() == (500, 5, 5)
+    finally:
+        gc.enable()
+        gc.set_threshold(*saved)
+        engine.graph_freed()
 
 
 def test_buffers_are_freed_after_backward():

@@ -30,7 +30,7 @@ import conv1d_signals  # noqa: E402
 import digits_mlp  # noqa: E402
 import lab_experiments  # noqa: E402
 import two_layer_classifier as clf  # noqa: E402
-from lab import reports, runs, sweeps, tables  # noqa: E402
+from lab import knobs, reports, runs, sweeps, tables  # noqa: E402
 
 import tinygrad_lab as tl  # noqa: E402
 from tinygrad_lab import Tensor, nn, optim  # noqa: E402
@@ -49,7 +49,8 @@ def _setup(*argv: str, dataset: str = "xor"):
     tl.manual_seed(args.seed)
     X, y = clf.load_data(dataset, args.seed, args.dtype)
     model = clf.build_model(args)
-    return args, X, y, model, clf.make_optimizer(args, model)
+    optimizer = knobs.make_optimizer(args.optimizer, model.parameters(), args.lr, args.momentum)
+    return args, X, y, model, optimizer
 
 
 def _accuracy(model, X, y) -> float:
@@ -135,7 +136,7 @@ def test_init_flags_draw_the_weights_they_name():
 
 def _gradients(*argv: str) -> tuple[float, dict[str, np.ndarray]]:
     args, X, y, model, _ = _setup("--dtype", "float64", *argv)
-    loss = clf.loss_function(args)(model(Tensor(X)), Tensor(y))
+    loss = knobs.loss_function(args.loss, args.reduction)(model(Tensor(X)), Tensor(y))
     loss.backward()
     return loss.item(), {n: p.grad.numpy().copy() for n, p in model.named_parameters()}
 
@@ -160,7 +161,8 @@ def test_bce_is_the_cross_entropy_of_the_outputs():
     args, X, y, model, _ = _setup("--loss", "bce", "--dtype", "float64")
     p = clf.predict(model, X)
     expected = -(y * np.log(p) + (1 - y) * np.log(1 - p)).mean()
-    assert clf.loss_function(args)(model(Tensor(X)), Tensor(y)).item() == pytest.approx(expected)
+    loss = knobs.loss_function(args.loss, args.reduction)(model(Tensor(X)), Tensor(y))
+    assert loss.item() == pytest.approx(expected)
 
 
 def test_dtype_float64_trains_in_float64():
@@ -177,7 +179,7 @@ def test_optimizer_and_momentum_flags():
     for name, kind in (("sgd", optim.SGD), ("adam", optim.Adam), ("rmsprop", optim.RMSprop),
                        ("adagrad", optim.Adagrad)):
         args, *_, optimizer = _setup("--optimizer", name)
-        assert type(optimizer) is kind and args.lr == clf.DEFAULT_LR[name]
+        assert type(optimizer) is kind and args.lr == knobs.DEFAULT_LR[name]
     *_, optimizer = _setup("--optimizer", "sgd", "--momentum", "0.5", "--lr", "0.3")
     assert optimizer.param_groups[0]["momentum"] == 0.5
     assert optimizer.param_groups[0]["lr"] == 0.3
@@ -252,6 +254,35 @@ def test_classifier_divergence_stops_with_advice(tmp_path, capsys):
     assert not out.exists()  # no figures of a broken model
 
 
+@pytest.mark.parametrize("flags", [
+    ["--optimizer", "adam"],
+    ["--optimizer", "sgd", "--momentum", "0.9", "--lr-decay", "0.99"],
+    ["--optimizer", "rmsprop", "--batch-size", "8", "--loss", "bce", "--dtype", "float64"],
+])
+def test_classifier_compile_prints_what_eager_prints(flags, capsys):
+    """--compile replays the traced step: every printed loss, prediction and accuracy is
+    the eager run's, on both datasets (the same NumPy calls run, in the same order)."""
+    argv = ["--epochs", "30", "--no-plots", *flags]
+    assert clf.main(argv) == 0
+    eager = capsys.readouterr().out
+    assert clf.main([*argv, "--compile"]) == 0
+    assert capsys.readouterr().out == eager
+    assert eager.count("epoch 30/30  loss") == 2 and "accuracy: linear" in eager
+
+
+def test_classifier_compile_replays_the_step(monkeypatch):
+    args, X, y, model, optimizer = _setup("--compile", "--epochs", "5")
+    steps = []
+
+    def fit(step, *rest, **kwargs):
+        steps.append(step)
+        return _common.fit(step, *rest, **kwargs)
+
+    monkeypatch.setattr(clf, "fit", fit)
+    clf.train(model, optimizer, X, y, args)
+    assert steps[0].stats == {"eager": 1, "traced": 1, "replayed": 3}
+
+
 def test_classifier_script_exit_status_on_divergence(tmp_path):
     """As a script: a non-zero exit status and the message, no traceback."""
     proc = subprocess.run(
@@ -291,6 +322,34 @@ def test_fit_stops_on_nan_loss_and_on_overflow():
         _common.fit(lambda x, y: (big * 10).sum(), [(Tensor([1.0]), Tensor([1.0]))], 3)
 
 
+def _overflowing_fit(compiled: bool) -> tuple[str, dict | None]:
+    """Run fit on a step whose weight grows 21× a step (float32) until it overflows."""
+    w = tl.tensor(np.ones(1, dtype=np.float32), requires_grad=True)
+    optimizer = optim.SGD([w], lr=10.0, maximize=True)  # w += 10 · 2w
+
+    @tl.compile(disable=not compiled)
+    def step(x, y):
+        optimizer.zero_grad()
+        loss = (w * w * x).sum()
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    one = Tensor(np.ones(1, dtype=np.float32))
+    with pytest.raises(FloatingPointError, match="overflow") as error:
+        _common.fit(step, [(one, one)], 100)
+    return str(error.value), getattr(step, "stats", None)
+
+
+def test_fit_stops_on_overflow_in_a_compiled_step():
+    """A replayed step runs under fit's NumPy error state: an overflow stops the run at
+    the same epoch as in eager mode."""
+    eager, _ = _overflowing_fit(compiled=False)
+    compiled, stats = _overflowing_fit(compiled=True)
+    assert compiled == eager and "at epoch 16" in eager
+    assert stats["replayed"] > 0  # the overflow happened in a replay
+
+
 def test_examples_share_the_one_training_loop():
     for name in ("two_layer_classifier.py", "digits_mlp.py", "conv1d_signals.py",
                  "lab/runs.py"):
@@ -318,6 +377,39 @@ def test_sweeps_start_from_the_classifiers_defaults():
         cli_losses = clf.train(model, optimizer, X, y, cli_args)
         run = runs.run(replace(base, dataset=dataset, epochs=20), 0)
         np.testing.assert_allclose(run.losses, cli_losses, rtol=1e-6)
+
+
+def test_classifier_flags_train_as_the_report_settings_do():
+    """Both take their knobs from lab/knobs.py: report C's flags (on a smaller network)
+    give the classifier the run lab_experiments makes of that setting, weights included."""
+    flags = ["--hidden", "6", "5", "--activation", "sigmoid", "--init", "randn", "--loss",
+             "half-mse", "--optimizer", "sgd", "--lr", "0.1", "--momentum", "0.9",
+             "--lr-decay", "0.9", "--epochs", "4", "--batch-size", "1", "--no-shuffle",
+             "--dtype", "float64", "--seed", "3"]
+    args, X, y, model, optimizer = _setup(*flags)
+    setting = runs.Setting(dataset="xor", hidden=(6, 5), activation="sigmoid", init="randn",
+                           loss="half-mse", optimizer="sgd", lr=0.1, momentum=0.9,
+                           lr_decay=0.9, epochs=4, batch_size=1, shuffle=False,
+                           dtype="float64")
+    for mine, theirs in zip(model.parameters(), runs.build_network(setting, 3).parameters(),
+                            strict=True):
+        np.testing.assert_array_equal(mine.numpy(), theirs.numpy())
+    np.testing.assert_array_equal(clf.train(model, optimizer, X, y, args),
+                                  runs.run(setting, 3).losses)
+
+
+def test_knobs_name_the_bad_value():
+    model = nn.Sequential(nn.Conv1d(1, 2, 2))
+    with pytest.raises(ValueError, match="init_weights: init 'randn' is for Linear layers"):
+        knobs.init_weights(model, "randn", "tanh", 0)
+    with pytest.raises(ValueError, match="init_weights: init must be one of"):
+        knobs.init_weights(model, "he", "tanh", 0)
+    with pytest.raises(ValueError, match="make_optimizer: adam takes no momentum"):
+        knobs.make_optimizer("adam", model.parameters(), 0.1, momentum=0.9)
+    with pytest.raises(ValueError, match="make_optimizer: name must be one of"):
+        knobs.make_optimizer("lbfgs", model.parameters(), 0.1)
+    with pytest.raises(ValueError, match="loss_function: name must be one of"):
+        knobs.loss_function("hinge", "mean")
 
 
 def test_lab_experiments_sweeps_write_report_csv_and_figures(tmp_path, capsys):

@@ -21,6 +21,7 @@ This module knows nothing of the ``Tensor`` class beyond the fields listed in
 from __future__ import annotations
 
 import functools
+import gc
 import inspect
 import itertools
 import operator
@@ -231,13 +232,74 @@ class Storage:
 _last_change = [0]
 
 
-def mark_changed(node: GraphNode) -> None:
-    """Record an in-place change of ``node``'s array (and so of every tensor sharing it)."""
-    storage = node._storage
-    if storage is None:
-        storage = node._storage = Storage()
-    storage.version += 1
-    storage.changed_at = _last_change[0] = next_number()
+def mark_changed(*nodes: GraphNode) -> None:
+    """Record an in-place change of each node's array (and so of every tensor sharing
+    it): one creation number stamps them all (an optimizer step marks every parameter)."""
+    stamp = _last_change[0] = next_number()
+    for node in nodes:
+        storage = node._storage
+        if storage is None:
+            storage = node._storage = Storage()
+        storage.version += 1
+        storage.changed_at = stamp
+
+
+# ------------------------------------------------------- long graphs and the collector
+
+# CPython's cyclic collector makes a full pass over every tracked object whenever those
+# that survived since the last full pass reach a quarter of the rest. While a graph of
+# 10⁶ ops is built (three or four tracked objects per op: the tensor, its inputs' tuple,
+# its formula) that is about 15 passes over millions of objects, half the build time,
+# and they find nothing: a graph has no cycles, reference counting frees it. So while a
+# long graph grows, full passes are held back; the young generations still run, so
+# short-lived cyclic garbage is still freed. They resume when a backward pass ends, and
+# for a moment after each held span of ops (spans double, up to a cap), so a graph that
+# is never differentiated holds nothing back for long: full passes stay geometrically
+# spaced (linear time) and garbage stays bounded.
+
+GROWTH_CHECK = 1 << 15  # Tensor.from_op calls graph_growing() once per this many ops
+_FIRST_SPAN, _LAST_SPAN = 1 << 20, 1 << 24  # ops held before a full pass may run
+_NO_FULL_PASS = 1 << 30  # a threshold for the oldest generation that is never reached
+
+
+class _Hold:
+    since = 0  # the creation number when full passes were held back (0: not held)
+    span = _FIRST_SPAN
+    saved = 0  # the oldest generation's threshold before the hold
+
+
+_hold = _Hold()
+_hold_lock = threading.Lock()
+
+
+def graph_growing(number: int) -> None:
+    """Hold full collector passes back while a long graph is built (see above)."""
+    with _hold_lock:
+        if _hold.since:
+            if number - _hold.since >= _hold.span:  # let one full pass happen now
+                _release()
+                _hold.span = min(2 * _hold.span, _LAST_SPAN)
+            return
+        young, middle, oldest = gc.get_threshold()
+        if gc.isenabled() and oldest < _NO_FULL_PASS:  # a user's own setting is left alone
+            _hold.since, _hold.saved = number, oldest
+            gc.set_threshold(young, middle, _NO_FULL_PASS)
+
+
+def _release() -> None:
+    young, middle, oldest = gc.get_threshold()
+    if oldest == _NO_FULL_PASS:  # unless the user changed it meanwhile
+        gc.set_threshold(young, middle, _hold.saved)
+    _hold.since = 0
+
+
+def graph_freed() -> None:
+    """A backward pass ended: full collector passes may run again."""
+    if _hold.since or _hold.span != _FIRST_SPAN:  # one test on the common path
+        with _hold_lock:
+            if _hold.since:
+                _release()
+            _hold.span = _FIRST_SPAN
 
 
 class GraphNode(Protocol):
@@ -387,24 +449,25 @@ def backward(
     """
     wanted = None if inputs is None else {id(t) for t in inputs}
     found: dict[int, Any] = {}
-    pending: dict[int, Any] = {}  # summed gradients of ops not yet run
-    leaves: dict[int, tuple[GraphNode, Any]] = {}  # summed gradients of leaves
-    heap: list[tuple[int, int, GraphNode]] = []
+    # Pending gradients of op results, by creation number: the heap holds the negated
+    # numbers (plain ints, the cheapest keys), so the newest op comes out first.
+    pending: dict[int, list] = {}
+    leaves: dict[int, list] = {}  # summed gradients of leaves, by id
+    heap: list[int] = []
     for root, seed in zip(roots, seeds, strict=True):
         _add(root, seed, pending, leaves, heap)
+    # The seeds belong to the caller: a leaf that receives one unchanged gets a copy.
+    handed_out = {id(seed) for seed in seeds}
 
     saved_mode = modes.grad_enabled
     modes.grad_enabled = create_graph  # formulas record a graph only when asked to
     anomaly = modes.anomaly
     last_change = _last_change[0]
-    # Rare per-node work (hooks, wanted inputs, retained gradients) behind one test.
-    special = wanted is not None
     try:
         while heap:
-            _, key, node = heappop(heap)
-            g = pending.pop(key)
-            if special or node._hooks or node._retains_grad:
-                g = _node_extras(node, key, g, wanted, found, accumulate, wrap)
+            node, g = pending.pop(-heappop(heap))
+            if node._hooks is not None or wanted is not None:  # rare: one test
+                g = _node_extras(node, g, wanted, found, accumulate, wrap)
             if node._seq < last_change:
                 _check_unchanged(node)
             parents = node._parents
@@ -442,30 +505,33 @@ def backward(
                 if anomaly:
                     check_finite(pg if isinstance(pg, np.ndarray) else pg._array,
                                  node._op, "backward")
-                pkey = id(parent)
                 if parent._op is None:  # a leaf: summed here, accumulated at the end
-                    previous = leaves.get(pkey)
-                    leaves[pkey] = (parent, pg if previous is None else previous[1] + pg)
-                else:
-                    previous = pending.get(pkey)
-                    if previous is None:
-                        pending[pkey] = pg
-                        heappush(heap, (-parent._seq, pkey, parent))
+                    entry = leaves.get(id(parent))
+                    if entry is None:
+                        leaves[id(parent)] = [parent, pg]
                     else:
-                        pending[pkey] = previous + pg
-        _finish_leaves(leaves, wanted, found, accumulate, wrap)
+                        entry[1] = entry[1] + pg
+                else:
+                    entry = pending.get(parent._seq)
+                    if entry is None:
+                        pending[parent._seq] = [parent, pg]
+                        heappush(heap, -parent._seq)
+                    else:
+                        entry[1] = entry[1] + pg
+        _finish_leaves(leaves, wanted, found, accumulate, wrap, handed_out)
     finally:
         modes.grad_enabled = saved_mode
+        graph_freed()
     return found
 
 
-def _node_extras(node: GraphNode, key: int, g: Any, wanted: set[int] | None,
+def _node_extras(node: GraphNode, g: Any, wanted: set[int] | None,
                  found: dict[int, Any], accumulate: bool, wrap: Callable) -> Any:
     """An op result's hooks, its place among the wanted inputs, its retained gradient."""
     if node._hooks:
         g = _run_hooks(node, g, wrap)
-    if wanted is not None and key in wanted:
-        found[key] = g
+    if wanted is not None and id(node) in wanted:
+        found[id(node)] = g
     if node._retains_grad and accumulate:
         with _grad_lock:
             _check_grad_shape(node)
@@ -495,47 +561,51 @@ def _explain_call(formula: Callable | None, node: GraphNode, err: TypeError) -> 
 
 
 def _finish_leaves(leaves: dict, wanted: set[int] | None, found: dict[int, Any],
-                   accumulate: bool, wrap: Callable) -> None:
-    """Run the leaves' hooks, then collect or accumulate their summed gradients."""
+                   accumulate: bool, wrap: Callable, handed_out: set[int]) -> None:
+    """Run the leaves' hooks, then collect or accumulate their summed gradients.
+
+    ``handed_out`` holds the ids of arrays that someone else owns (the seeds): no
+    gradient may share an array with another one or with a seed (a formula may hand one
+    array to several inputs, as add's ``(g, g)``), or changing one in place would change
+    the other; such a gradient is copied.
+    """
     ready = []
     for key, (leaf, g) in leaves.items():
         if leaf._hooks:
             g = _run_hooks(leaf, g, wrap)
-        if wanted is not None and key in wanted:
+        if wanted is not None:
+            if key not in wanted:
+                continue
             found[key] = g
-        if accumulate and (wanted is None or key in wanted):
+        if accumulate:
             ready.append((leaf, g))
-    # A formula may hand one array to several inputs (add's `(g, g)`): no two gradients
-    # may share an array, or changing one in place would change the other.
-    handed_out: set[int] = set()
     with _grad_lock:  # threads running backward into one leaf must not lose updates
         for leaf, _ in ready:
             if leaf.grad is not None:
                 _check_grad_shape(leaf)  # every check before the first change
         for leaf, g in ready:
+            owned = type(g) is np.ndarray and g.base is None and id(g) not in handed_out
+            handed_out.add(id(g))
             if leaf.grad is None and type(g) is np.ndarray:  # the common case, inlined
-                if g.base is not None or id(g) in handed_out:
-                    g = g.copy()
-                handed_out.add(id(g))
-                leaf.grad = wrap(g)
+                leaf.grad = wrap(g if owned else g.copy())
             else:
-                fresh = type(g) is np.ndarray and g.base is None and id(g) not in handed_out
-                handed_out.add(id(g))
-                _accumulate(leaf, g, wrap, fresh)
+                _accumulate(leaf, g, wrap, owned)
 
 
 def _add(node: GraphNode, g: Any, pending: dict, leaves: dict, heap: list) -> None:
-    key = id(node)
     if node._op is None:  # a leaf: its gradient is summed here, used at the end
-        previous = leaves.get(key)
-        leaves[key] = (node, g if previous is None else previous[1] + g)
+        entry = leaves.get(id(node))
+        if entry is None:
+            leaves[id(node)] = [node, g]
+        else:
+            entry[1] = entry[1] + g
         return
-    previous = pending.get(key)
-    if previous is None:
-        pending[key] = g
-        heappush(heap, (-node._seq, key, node))
+    entry = pending.get(node._seq)
+    if entry is None:
+        pending[node._seq] = [node, g]
+        heappush(heap, -node._seq)
     else:
-        pending[key] = previous + g
+        entry[1] = entry[1] + g
 
 
 def _conform(pg: Any, parent: GraphNode, op: str | None, create_graph: bool) -> Any:

@@ -288,9 +288,15 @@ class Tensor:
         """
         if type(data) is not np.ndarray:
             data = np.asarray(data)
-        out = cls._wrap(data)
         if modes.anomaly:
             engine.check_finite(data, name, "forward")
+        # Every op runs this: each field is set once, here, rather than through _wrap.
+        out = object.__new__(cls)
+        out._array = data
+        out.grad = None
+        out._retains_grad = False
+        out._storage = None
+        out._hooks = None
         if modes.grad_enabled:
             for parent in parents:
                 if parent.requires_grad:
@@ -298,8 +304,15 @@ class Tensor:
                     out._parents = tuple(parents)
                     out._backward = backward
                     out._op = name
-                    out._seq = next_number()
-                    break
+                    seq = out._seq = next_number()
+                    if not seq % engine.GROWTH_CHECK:
+                        engine.graph_growing(seq)
+                    return out
+        out.requires_grad = False
+        out._parents = ()
+        out._backward = None
+        out._op = None
+        out._seq = 0
         return out
 
     # ------------------------------------------------------------------- properties
@@ -558,7 +571,10 @@ class Tensor:
                 "backward(): this tensor does not require grad and has no graph; "
                 "did you create the inputs with requires_grad=True, or run under no_grad()?"
             )
-        seed = _seed(self, gradient, "backward()")
+        if gradient is None and not create_graph and self._array.size == 1:
+            seed = _unit_seed(self._array.shape, self._array.dtype)  # a loss: the hot path
+        else:
+            seed = _seed(self, gradient, "backward()")
         if create_graph:
             seed = seed if isinstance(seed, Tensor) else Tensor._wrap(seed)
         elif isinstance(seed, Tensor):
@@ -576,6 +592,8 @@ class Tensor:
         """Keep this non-leaf tensor's gradient in ``.grad`` during ``backward()``."""
         if self._op is not None:
             self._retains_grad = True
+            if self._hooks is None:
+                self._hooks = {}  # the engine looks for extra work only where hooks are
         return self
 
     def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
@@ -716,6 +734,20 @@ def _unwrap(value: Any) -> Any:
 
 def _as_tuple(tensors: Any) -> tuple[Tensor, ...]:
     return (tensors,) if isinstance(tensors, Tensor) else tuple(tensors)
+
+
+_unit_seeds: dict[tuple[tuple[int, ...], np.dtype], np.ndarray] = {}
+
+
+def _unit_seed(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """d loss / d loss = 1, made once per shape and dtype, read-only (the engine copies a
+    seed before handing it out as a ``.grad``)."""
+    seed = _unit_seeds.get((shape, dtype))
+    if seed is None:
+        seed = np.ones(shape, dtype)
+        seed.flags.writeable = False
+        _unit_seeds[shape, dtype] = seed
+    return seed
 
 
 def _seed(output: Tensor, gradient: Any, where: str) -> Any:

@@ -1,5 +1,7 @@
 """The lab's experiments, behind ``examples/lab_experiments.py``.
 
+- :mod:`lab.knobs`: what each of the lab's knobs builds (activations, initial weights,
+  loss, optimizer), shared by ``two_layer_classifier.py``'s flags and the experiments.
 - :mod:`lab.runs`: one training run of the lab's network from a :class:`~lab.runs.Setting`
   (every knob the experiments and the reports turn), with the examples' shared loop.
 - :mod:`lab.sweeps`: change one setting at a time from the classifier's defaults, over

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
@@ -21,8 +22,9 @@ from tqdm import tqdm
 import tinygrad_lab as tl
 from tinygrad_lab import Tensor, nn, optim
 
-ACTIVATIONS = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU,
-               "leaky_relu": nn.LeakyReLU, "none": nn.Identity}
+from . import knobs
+from .knobs import ACTIVATIONS, INITS, LOSSES, OPTIMIZERS
+
 DATASETS = ("linear", "xor", "xor4")
 FRESH_SEED_OFFSET = 10_000  # the fresh linear test set of seed s is drawn with s + 10,000
 
@@ -63,10 +65,8 @@ class Setting:
     def __post_init__(self) -> None:
         for name, allowed in (("dataset", DATASETS), ("activation", tuple(ACTIVATIONS)),
                               ("output", ("sigmoid", "same")),
-                              ("init", ("xavier", "default", "randn", "uniform")),
-                              ("model", ("mlp", "conv")), ("loss", ("mse", "half-mse", "bce")),
-                              ("reduction", ("mean", "sum")),
-                              ("optimizer", ("sgd", "adam", "rmsprop", "adagrad")),
+                              ("init", INITS), ("model", ("mlp", "conv")), ("loss", LOSSES),
+                              ("reduction", ("mean", "sum")), ("optimizer", tuple(OPTIMIZERS)),
                               ("dtype", ("float32", "float64")), ("test", ("train", "fresh"))):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"Setting: {name} must be one of {allowed}, "
@@ -133,26 +133,10 @@ def build_network(s: Setting, seed: int) -> nn.Sequential:
         front = [PointsAsSignal(), nn.Conv1d(1, h1, 2, padding=1, bias=s.bias, dtype=s.dtype),
                  nn.Flatten()]
     features = h1 if s.model == "mlp" else 3 * h1
-    last = nn.Linear(h2, 1, bias=s.bias, dtype=s.dtype)
     model = nn.Sequential(*front, act(), nn.Linear(features, h2, bias=s.bias, dtype=s.dtype),
-                          act(), last, nn.Sigmoid() if s.output == "sigmoid" else act())
-    layers = [m for m in model if isinstance(m, (nn.Linear, nn.Conv1d))]
-    if s.init == "xavier":
-        gain = nn.init.calculate_gain("linear" if s.activation == "none" else s.activation)
-        for layer in layers:
-            nn.init.xavier_normal_(layer.weight, gain=1.0 if layer is last else gain)
-            if layer.bias is not None:
-                nn.init.zeros_(layer.bias)
-    elif s.init in ("randn", "uniform"):
-        rng = np.random.default_rng(seed)
-        state = {}
-        for index, layer in zip((0, 2, 4), layers, strict=True):
-            shape = (layer.in_features, layer.out_features)  # as hand-written code has it
-            w = rng.standard_normal(shape) if s.init == "randn" else rng.uniform(0, 1, shape)
-            state[f"{index}.weight"] = w.T
-            if layer.bias is not None:
-                state[f"{index}.bias"] = np.zeros(layer.out_features)
-        model.load_state_dict(state)
+                          act(), nn.Linear(h2, 1, bias=s.bias, dtype=s.dtype),
+                          nn.Sigmoid() if s.output == "sigmoid" else act())
+    knobs.init_weights(model, s.init, s.activation, seed)
     return model
 
 
@@ -163,22 +147,13 @@ def make_optimizer(s: Setting, model: nn.Module) -> optim.Optimizer:
         weights = [p for name, p in model.named_parameters() if name.endswith("weight")]
         biases = [p for name, p in model.named_parameters() if name.endswith("bias")]
         groups = [{"params": weights, "lr": s.lr * s.batch_size}, {"params": biases}]
-        return optim.SGD([g for g in groups if g["params"]], lr=s.lr, momentum=s.momentum)
-    params = model.parameters()
-    if s.optimizer == "sgd":
-        return optim.SGD(params, lr=s.lr, momentum=s.momentum)
-    if s.optimizer == "rmsprop":
-        return optim.RMSprop(params, lr=s.lr, momentum=s.momentum)
-    if s.optimizer == "adam":
-        return optim.Adam(params, lr=s.lr)
-    return optim.Adagrad(params, lr=s.lr)
+        return knobs.make_optimizer("sgd", [g for g in groups if g["params"]], s.lr,
+                                    s.momentum)
+    return knobs.make_optimizer(s.optimizer, model.parameters(), s.lr, s.momentum)
 
 
-def loss_function(s: Setting):  # noqa: ANN201 - a loss module or a function of one
-    if s.loss == "bce":
-        return nn.BCELoss(reduction=s.reduction)
-    mse = nn.MSELoss(reduction=s.reduction)
-    return mse if s.loss == "mse" else lambda p, y: 0.5 * mse(p, y)
+def loss_function(s: Setting) -> Callable[[Tensor, Tensor], Tensor]:
+    return knobs.loss_function(s.loss, s.reduction)
 
 
 def predict(model: nn.Module, X: np.ndarray) -> np.ndarray:

@@ -22,8 +22,8 @@ from . import _numerics
 from .elementwise import to_dtype
 from .reduce import normalize_axis
 
-# Used as a decorator, which NumPy makes thread-safe (a shared `with` object is not).
-_quiet = np.errstate(over="ignore", under="ignore")
+# A decorator: thread-safe (a shared `with np.errstate` object is not), and cached.
+_quiet = _numerics.ignoring(over="ignore", under="ignore")
 
 
 def _unary(x: Any) -> Tensor:

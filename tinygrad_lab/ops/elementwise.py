@@ -38,11 +38,15 @@ def _torch_dtype(out: np.ndarray, *inputs: np.ndarray) -> np.ndarray:
     """PyTorch's promotion where NumPy's differs: integers mixed with floats give the
     float operand's dtype (int64 + float32 is float32), and integers alone that make a
     float (``/``) give the default dtype."""
-    if out.dtype.kind != "f" or all(a.dtype.kind == "f" for a in inputs):
+    dtype = out.dtype
+    if dtype.kind != "f":
         return out
+    for a in inputs:  # the common case, in a loop (a generator costs more than the op)
+        if a.dtype is dtype:  # a float input's dtype: NumPy's result is PyTorch's too
+            return out
     floats = [a.dtype for a in inputs if a.dtype.kind == "f"]
-    dtype = np.result_type(*floats) if floats else get_default_dtype()
-    return out if out.dtype == dtype else out.astype(dtype)
+    want = np.result_type(*floats) if floats else get_default_dtype()
+    return out if dtype == want else out.astype(want)
 
 
 def _binary(op: str, fn: Any, a: Tensor, b: Tensor) -> np.ndarray:

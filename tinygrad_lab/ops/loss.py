@@ -66,18 +66,20 @@ def legacy_reduction(op: str, size_average: Any, reduce: Any, reduction: str) ->
     return reduction
 
 
-def _reduce(loss: np.ndarray, reduction: str, total: Any = None) -> np.ndarray:
+def _reduce(loss: np.ndarray | np.generic, reduction: str, total: Any = None) -> np.ndarray:
     """Sum, or divide the sum by ``total`` (default: the number of elements; the mean of
-    nothing is NaN, as in PyTorch, without a warning)."""
+    nothing is NaN, as in PyTorch, without a warning). A NumPy scalar ``loss`` is a sum
+    already (with ``total`` given)."""
     if reduction == "none":
         return loss
+    summed = loss if isinstance(loss, np.generic) else loss.sum()
     if reduction == "sum":
-        return np.asarray(loss.sum())
+        return np.asarray(summed)
     total = loss.size if total is None else total
     if total == 0:
         return np.full((), np.nan, dtype=loss.dtype)
     # sum / n is ndarray.mean's own arithmetic, without its Python-level overhead.
-    return np.asarray(loss.sum() / total, dtype=loss.dtype)
+    return np.asarray(summed / total, dtype=loss.dtype)
 
 
 def _upstream(g: Any, reduction: str, total: Any, factor: float = 1) -> Any:
@@ -151,7 +153,7 @@ def _elementwise_loss(
     """Reduce a per-element loss and record its gradient: ``factor * weight *
     d_input(x, t)`` and ``... d_target(x, t)`` are d loss / d input (target) elementwise,
     written with their arguments (so differentiable again) and computed only for a
-    parent that needs it."""
+    parent that needs it. ``loss`` may be summed already (see ``_reduce``)."""
     total = loss.size if total is None else total
     need_x, need_t = x.requires_grad, t.requires_grad
 
@@ -209,10 +211,15 @@ def mse_loss(
     t = _target(op, x, target)
     w = None if weight is None else _loss_weight(op, weight, x)
     diff = x._array - t._array
-    loss = diff * diff if w is None else diff * diff * w
+    if w is not None:
+        loss, total = diff * diff * w, w.sum()
+    elif reduction == "none":
+        loss, total = diff * diff, None
+    else:  # Σ diff² as one BLAS dot: no array of squares (equal up to rounding)
+        loss, total = np.vdot(diff, diff), diff.size
     # d (x - t)² / dx = 2 (x - t), and -2 (x - t) for the target.
     return _elementwise_loss(op, x, t, loss, reduction, _difference, _negated_difference,
-                             w, None if w is None else w.sum(), factor=2)
+                             w, total, factor=2)
 
 
 def l1_loss(

@@ -316,10 +316,10 @@ class Optimizer:
                 options = self._options(index)
                 for params, arrays, grads in batches:
                     try:
-                        self._update_group(arrays, grads, [state[p] for p in params], options)
+                        self._update_group(arrays, grads, list(map(state.__getitem__, params)),
+                                           options)
                     finally:
-                        for p in params:  # values saved for a backward are now stale
-                            mark_changed(p)
+                        mark_changed(*params)  # values saved for a backward are now stale
         finally:
             modes.grad_enabled = grad_enabled
         return loss
