@@ -570,6 +570,18 @@ def test_matmul_of_matrices_and_vectors_becomes_dot_and_other_matmuls_stay():
     assert "matmul(x0, v0, " in text and "matmul(x1, p0, " in text  # x @ x.T, batch @ w
 
 
+def test_a_numpy_scalar_result_is_set_into_its_buffer():
+    def step(x):
+        d = x.numpy()
+        return Tensor(np.vdot(d, d) + np.float64(1.0))  # NumPy scalars, no out=
+
+    compiled = compile(step)
+    for seed in range(4):
+        x, _ = lab_data(seed=seed)
+        np.testing.assert_array_equal(compiled(x).numpy(), step(x).numpy())
+    assert compiled.stats["replayed"] == 2 and "[()] = vdot(" in str(compiled)
+
+
 # ------------------------------------------------------------------- untraceable
 
 

@@ -1501,6 +1501,8 @@ class _Program:
             inner = [self.value(a) for a in args[1:]]
             inner += [f"{k}={self.value(v)}" for k, v in kwargs.items()]
             call = f"{self.function(fn.fn)}({', '.join(inner)})"
+            if args[0].ndim == 0:  # a NumPy scalar (np.vdot): set it, 3x faster than copyto
+                return [f"{self.value(args[0])}[()] = {call}"]
             return [f"copyto({self.value(args[0])}, {call}, casting='unsafe')"]
         parts = [self.value(a) for a in args]
         for key, default in _DEFAULTS.items():  # NumPy's defaults, passed on by _methods
