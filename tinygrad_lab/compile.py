@@ -60,9 +60,11 @@ folding, dead steps, copies and repeated calls merged, Python scalars as 0-d arr
 the bits are checked equal, ``np.dot`` for ``np.matmul`` of matrices and vectors (the
 same BLAS call without the gufunc machinery, 0.3-0.5 µs less a call; checked to give the
 same bits on random values of the same layout, so a floating-point warning names ``dot``),
-NumPy's error state set per block through its context variable. Rewrites that would
-reorder a sum (``ones @ g`` for a bias gradient's ``g.sum(axis=0)``, ``vdot`` for a sum
-of squares) are not made: they change the last bits, and a replay gives eager's bits.
+NumPy's error state set per block through its context variable, a NumPy scalar result
+set into its 0-d buffer. Rewrites that would reorder a sum (``ones @ g`` for
+``g.sum(axis=0)``, ``vdot`` for a sum of squares) are not made here: they change the last
+bits, and a replay gives eager's bits. Eager's ops use them where they fit (Linear's bias
+gradient, ``mse_loss``), and a replay repeats them.
 
 What cannot be traced raises ``TracingError`` while tracing: Python reading tensor
 values (``.item()``, ``float()``, ``.tolist()``, printing), results whose shape depends
