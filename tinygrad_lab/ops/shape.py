@@ -10,6 +10,7 @@ transpose is ``x.T`` (or ``np.transpose(x)``), any other order is ``permute``.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from typing import Any
 
@@ -380,18 +381,12 @@ def pad(input: Any, pad_width: Any, value: float = 0.0) -> Tensor:  # noqa: A002
     """
     x = unary(input)
     try:
-        widths = np.asarray(pad_width)
-        if widths.size == 0 and x.ndim == 0:  # () for a 0-d tensor: no axes, no pairs
-            widths = np.zeros((0, 2), dtype=np.intp)
-        if widths.dtype.kind not in "iu" or widths.size and widths.min() < 0:
-            raise TypeError
-        widths = np.broadcast_to(widths, (x.ndim, 2))
+        widths = _pad_widths(pad_width, x.ndim)
     except (TypeError, ValueError):
         raise ValueError(
             f"pad: pad_width {pad_width!r} does not fit a tensor of shape {x.shape}; give "
             "a non-negative int, a (before, after) pair, or one pair per axis"
         ) from None
-    widths = [(int(b), int(a)) for b, a in widths]
     out = np.full(
         tuple(n + b + a for n, (b, a) in zip(x.shape, widths, strict=True)), value, dtype=x.dtype
     )
@@ -399,6 +394,37 @@ def pad(input: Any, pad_width: Any, value: float = 0.0) -> Tensor:  # noqa: A002
     out[inner] = x._array
     # The padding is constant, so only the inner block passes a gradient back.
     return Tensor.from_op(out, (x,), lambda g, out, x: (g[inner],), "pad")
+
+
+def _pad_widths(pad_width: Any, ndim: int) -> list[tuple[int, int]]:
+    """One (before, after) pair of Python ints per axis, broadcast as ``np.pad`` does.
+
+    Read in plain Python rather than with ``np.asarray``: inside ``tl.compile`` an array
+    made here would be a traced value, and its numbers could not be read. Raises
+    TypeError or ValueError for anything else (the caller names the op).
+    """
+    def ints(v: Any) -> Any:  # nested lists of non-negative Python ints
+        if isinstance(v, np.ndarray):
+            v = v.tolist()
+        if isinstance(v, (tuple, list)):
+            return [ints(e) for e in v]
+        if isinstance(v, (bool, np.bool_)) or operator.index(v) < 0:
+            raise ValueError
+        return operator.index(v)
+
+    rows = ints(pad_width)
+    if not isinstance(rows, list):  # one int: the same before and after, every axis
+        rows = [[rows]]
+    elif all(not isinstance(r, list) for r in rows):  # one pair for every axis
+        rows = [rows]
+    if ndim == 0 and all(r == [] for r in rows):  # () for a 0-d tensor: no axes
+        return []
+    lengths = {len(r) if isinstance(r, list) else -1 for r in rows}
+    if len(lengths) != 1 or not lengths <= {1, 2} or len(rows) not in (1, ndim):
+        raise ValueError
+    if any(isinstance(n, list) for r in rows for n in r):
+        raise ValueError
+    return [(r[0], r[-1]) for r in rows] * (ndim if len(rows) == 1 else 1)
 
 
 def tril(input: Any, diagonal: int = 0) -> Tensor:  # noqa: A002
