@@ -967,3 +967,19 @@ def test_torch_compile_settings_are_accepted():
         compile(forward, unknown=1)
     with pytest.raises(TypeError, match="expected a function"):
         compile(3)
+
+
+def test_prod_forward_and_backward_are_replayed():
+    def step(x):
+        loss = (x.prod(dim=1) ** 2).sum()
+        loss.backward()
+        return loss
+
+    compiled = compile(step)
+    for seed in range(4):
+        x, _ = lab_data(seed=seed)
+        x = Tensor(x.numpy()[:10].reshape(4, 5))
+        x1, x2 = (Tensor(x.numpy(), requires_grad=True) for _ in range(2))
+        np.testing.assert_array_equal(compiled(x2).numpy(), step(x1).numpy())
+        np.testing.assert_array_equal(x2.grad.numpy(), x1.grad.numpy())
+    assert compiled.stats == {"eager": 1, "traced": 1, "replayed": 2}

@@ -81,7 +81,7 @@ def _select(op: str, x: Tensor, index: Any, repeats: bool) -> Tensor:
         out = x._array[index]
     except IndexError as err:
         raise IndexError(f"{op}: {err} (tensor shape {x.shape}, index {_shown(index)})") from None
-    if type(out) is not np.ndarray:  # one element: a 0-d view (as PyTorch's), not a scalar
+    if not isinstance(out, np.ndarray):  # one element: a 0-d view (as PyTorch's), not a scalar
         out = x._array[(index if isinstance(index, tuple) else (index,)) + (Ellipsis,)]
     shape = x.shape
     result = Tensor.from_op(

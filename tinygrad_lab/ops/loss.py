@@ -68,11 +68,11 @@ def legacy_reduction(op: str, size_average: Any, reduce: Any, reduction: str) ->
 
 def _reduce(loss: np.ndarray | np.generic, reduction: str, total: Any = None) -> np.ndarray:
     """Sum, or divide the sum by ``total`` (default: the number of elements; the mean of
-    nothing is NaN, as in PyTorch, without a warning). A NumPy scalar ``loss`` is a sum
+    nothing is NaN, as in PyTorch, without a warning). A 0-d ``loss`` is a sum
     already (with ``total`` given)."""
     if reduction == "none":
         return loss
-    summed = loss if isinstance(loss, np.generic) else loss.sum()
+    summed = loss if loss.ndim == 0 else loss.sum()
     if reduction == "sum":
         return np.asarray(summed)
     total = loss.size if total is None else total
