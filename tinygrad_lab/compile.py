@@ -95,6 +95,7 @@ import numpy as np
 from . import random as _random
 from .engine import mark_changed, modes
 from .nn.module import Module
+from .ops._numerics import error_context
 from .optim.lr_scheduler import LRScheduler
 from .optim.optimizer import Optimizer
 from .tensor import Tensor
@@ -775,12 +776,11 @@ class _Tracer:
 # context variable: setting that directly costs about 0.1 µs, `with np.errstate(...)` about
 # 3 µs (it rebuilds its state object on every entry). Without it, np.errstate is used.
 _ufunc_config = getattr(getattr(np, "_core", None), "_ufunc_config", None)
-_error_context = getattr(_ufunc_config, "_extobj_contextvar", None)
 _make_error_state = getattr(_ufunc_config, "_make_extobj", None)
 
 
 def _error_state(state: dict[str, str]) -> Any:
-    if _error_context is not None and _make_error_state is not None:
+    if error_context is not None and _make_error_state is not None:
         return _make_error_state(**state)
     return state
 
@@ -790,14 +790,14 @@ def _errset(state: Any) -> Any:
         manager = np.errstate(**state)
         manager.__enter__()
         return manager
-    return _error_context.set(state)
+    return error_context.set(state)
 
 
 def _errreset(token: Any) -> None:
     if isinstance(token, np.errstate):
         token.__exit__(None, None, None)
     else:
-        _error_context.reset(token)
+        error_context.reset(token)
 
 
 # Ufuncs that deprecate a positional out (NumPy 2).

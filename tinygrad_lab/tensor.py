@@ -8,6 +8,7 @@ function per op, and each ops file registers its functions as Tensor methods wit
 
 from __future__ import annotations
 
+import functools
 import operator
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -572,7 +573,7 @@ class Tensor:
                 "did you create the inputs with requires_grad=True, or run under no_grad()?"
             )
         if gradient is None and not create_graph and self._array.size == 1:
-            seed = _unit_seed(self._array.shape, self._array.dtype)  # a loss: the hot path
+            seed = ones_constant(self._array.shape, self._array.dtype)  # a loss: the hot path
         else:
             seed = _seed(self, gradient, "backward()")
         if create_graph:
@@ -736,18 +737,14 @@ def _as_tuple(tensors: Any) -> tuple[Tensor, ...]:
     return (tensors,) if isinstance(tensors, Tensor) else tuple(tensors)
 
 
-_unit_seeds: dict[tuple[tuple[int, ...], np.dtype], np.ndarray] = {}
-
-
-def _unit_seed(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-    """d loss / d loss = 1, made once per shape and dtype, read-only (the engine copies a
-    seed before handing it out as a ``.grad``)."""
-    seed = _unit_seeds.get((shape, dtype))
-    if seed is None:
-        seed = np.ones(shape, dtype)
-        seed.flags.writeable = False
-        _unit_seeds[shape, dtype] = seed
-    return seed
+@functools.lru_cache(maxsize=64)
+def ones_constant(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """A read-only array of ones, made once per shape and dtype: the unit seed of a loss's
+    backward (the engine copies a seed before handing it out as a ``.grad``) and the
+    ones vector that sums a bias gradient."""
+    ones = np.ones(shape, dtype)
+    ones.flags.writeable = False  # shared by every caller
+    return ones
 
 
 def _seed(output: Tensor, gradient: Any, where: str) -> Any:

@@ -28,9 +28,10 @@ __all__ = ["erf", "erfc", "ignoring"]
 
 # NumPy 2 keeps the float-error state in a context variable. ``np.errstate`` builds a new
 # state object on every call (about 1 µs, as long as a small sigmoid); setting a prepared
-# one costs 0.1 µs. Private, so looked up defensively: without it, np.errstate is used.
+# one costs 0.1 µs. Private, so looked up defensively: without it, np.errstate is used
+# (``ignoring`` here, and tl.compile's replays, set it).
 _ufunc_config = getattr(getattr(np, "_core", None), "_ufunc_config", None)
-_error_context = getattr(_ufunc_config, "_extobj_contextvar", None)
+error_context = getattr(_ufunc_config, "_extobj_contextvar", None)
 
 
 def ignoring(**errors: str) -> Callable[[Callable], Callable]:
@@ -39,26 +40,26 @@ def ignoring(**errors: str) -> Callable[[Callable], Callable]:
     The combined state (the caller's settings with ``errors`` on top) is built once per
     caller state and reused, so the decorator costs a tenth of ``np.errstate``'s.
     """
-    if _error_context is None:
+    if error_context is None:
         return np.errstate(**errors)
     combined: dict[Any, Any] = {}  # the caller's state -> the state to run in
 
     def decorate(fn: Callable) -> Callable:
         @functools.wraps(fn)
         def inner(*args: Any, **kwargs: Any) -> Any:
-            outer = _error_context.get()
+            outer = error_context.get()
             state = combined.get(outer)
             if state is None:
                 with np.errstate(**errors):
-                    state = _error_context.get()
+                    state = error_context.get()
                 if len(combined) >= 16:  # callers that make a new state every time
                     combined.clear()
                 combined[outer] = state
-            token = _error_context.set(state)
+            token = error_context.set(state)
             try:
                 return fn(*args, **kwargs)
             finally:
-                _error_context.reset(token)
+                error_context.reset(token)
 
         return inner
 

@@ -7,14 +7,13 @@ uses ``@``, so it is differentiable again (``create_graph=True``).
 
 from __future__ import annotations
 
-import functools
 import numbers
 from typing import Any
 
 import numpy as np
 
 from ..random import get_rng
-from ..tensor import Tensor, as_tensor, inplace
+from ..tensor import Tensor, as_tensor, inplace, ones_constant
 
 
 def linear(input: Any, weight: Any, bias: Any = None) -> Tensor:
@@ -66,16 +65,9 @@ def linear(input: Any, weight: Any, bias: Any = None) -> Tensor:
         grads = (g @ w if need_x else None, g2.T @ x2)
         # Σ_rows g as a product with ones: one BLAS call, twice as fast as g2.sum(axis=0)
         # (whose strided reduction suits a C-ordered g badly); equal up to rounding.
-        return grads if b is None else (*grads, _ones(g2.shape[0], g2.dtype) @ g2)
+        return grads if b is None else (*grads, ones_constant((g2.shape[0],), g2.dtype) @ g2)
 
     return Tensor.from_op(out, parents, backward, "linear")
-
-
-@functools.lru_cache(maxsize=32)
-def _ones(n: int, dtype: np.dtype) -> np.ndarray:
-    ones = np.ones(n, dtype)
-    ones.flags.writeable = False  # shared by every call
-    return ones
 
 
 def check_probability(op: str, p: Any) -> float:
