@@ -311,7 +311,7 @@ class GraphNode(Protocol):
     _parents: tuple[GraphNode, ...]
     _backward: Callable[..., Any] | None
     _op: str | None
-    _seq: int
+    _seq: int  # creation number of an op's result; 0 for a leaf
     _retains_grad: bool
     _storage: Storage | None
     _hooks: dict[int, Callable] | None
@@ -452,12 +452,12 @@ def backward(
     # Pending gradients of op results, by creation number: the heap holds the negated
     # numbers (plain ints, the cheapest keys), so the newest op comes out first.
     pending: dict[int, list] = {}
-    leaves: dict[int, list] = {}  # summed gradients of leaves, by id
+    leaves: dict[GraphNode, list] = {}  # summed gradients of leaves (by identity)
     heap: list[int] = []
     for root, seed in zip(roots, seeds, strict=True):
         _add(root, seed, pending, leaves, heap)
     # The seeds belong to the caller: a leaf that receives one unchanged gets a copy.
-    handed_out = {id(seed) for seed in seeds}
+    handed_out = set(map(id, seeds))
 
     saved_mode = modes.grad_enabled
     modes.grad_enabled = create_graph  # formulas record a graph only when asked to
@@ -485,13 +485,8 @@ def backward(
             if not retain_graph:
                 node._backward = None  # frees the formula and what it captured
                 node._parents = ()  # and the inputs: keeping the loss keeps nothing
-            if type(grads) is not tuple:
-                grads = tuple(grads) if isinstance(grads, list) else (grads,)
-            if len(grads) != len(parents):
-                raise RuntimeError(
-                    f"backward of op '{node._op}' returned {len(grads)} gradients "
-                    f"for {len(parents)} inputs"
-                )
+            if type(grads) is not tuple or len(grads) != len(parents):
+                grads = _as_gradients(grads, node._op, len(parents))
             for parent, pg in zip(parents, grads):  # noqa: B905  (lengths checked above)
                 if pg is None or not parent.requires_grad:
                     continue
@@ -505,19 +500,15 @@ def backward(
                 if anomaly:
                     check_finite(pg if isinstance(pg, np.ndarray) else pg._array,
                                  node._op, "backward")
-                if parent._op is None:  # a leaf: summed here, accumulated at the end
-                    entry = leaves.get(id(parent))
-                    if entry is None:
-                        leaves[id(parent)] = [parent, pg]
-                    else:
-                        entry[1] = entry[1] + pg
+                seq = parent._seq  # 0 for a leaf: summed here, accumulated at the end
+                entry = pending.get(seq) if seq else leaves.get(parent)
+                if entry is not None:
+                    entry[1] = entry[1] + pg
+                elif seq:
+                    pending[seq] = [parent, pg]
+                    heappush(heap, -seq)
                 else:
-                    entry = pending.get(parent._seq)
-                    if entry is None:
-                        pending[parent._seq] = [parent, pg]
-                        heappush(heap, -parent._seq)
-                    else:
-                        entry[1] = entry[1] + pg
+                    leaves[parent] = [parent, pg]
         _finish_leaves(leaves, wanted, found, accumulate, wrap, handed_out)
     finally:
         modes.grad_enabled = saved_mode
@@ -570,13 +561,13 @@ def _finish_leaves(leaves: dict, wanted: set[int] | None, found: dict[int, Any],
     the other; such a gradient is copied.
     """
     ready = []
-    for key, (leaf, g) in leaves.items():
+    for leaf, g in leaves.values():
         if leaf._hooks:
             g = _run_hooks(leaf, g, wrap)
         if wanted is not None:
-            if key not in wanted:
+            if id(leaf) not in wanted:
                 continue
-            found[key] = g
+            found[id(leaf)] = g
         if accumulate:
             ready.append((leaf, g))
     with _grad_lock:  # threads running backward into one leaf must not lose updates
@@ -584,28 +575,38 @@ def _finish_leaves(leaves: dict, wanted: set[int] | None, found: dict[int, Any],
             if leaf.grad is not None:
                 _check_grad_shape(leaf)  # every check before the first change
         for leaf, g in ready:
-            owned = type(g) is np.ndarray and g.base is None and id(g) not in handed_out
-            handed_out.add(id(g))
-            if leaf.grad is None and type(g) is np.ndarray:  # the common case, inlined
-                leaf.grad = wrap(g if owned else g.copy())
-            else:
-                _accumulate(leaf, g, wrap, owned)
+            if type(g) is np.ndarray:
+                if g.base is not None or id(g) in handed_out:
+                    g = g.copy()
+                handed_out.add(id(g))
+                if leaf.grad is None:  # the common case, inlined
+                    leaf.grad = wrap(g)
+                    continue
+            _accumulate(leaf, g, wrap, fresh=True)
 
 
 def _add(node: GraphNode, g: Any, pending: dict, leaves: dict, heap: list) -> None:
-    if node._op is None:  # a leaf: its gradient is summed here, used at the end
-        entry = leaves.get(id(node))
-        if entry is None:
-            leaves[id(node)] = [node, g]
-        else:
-            entry[1] = entry[1] + g
-        return
-    entry = pending.get(node._seq)
-    if entry is None:
-        pending[node._seq] = [node, g]
-        heappush(heap, -node._seq)
-    else:
+    seq = node._seq
+    entry = pending.get(seq) if seq else leaves.get(node)
+    if entry is not None:
         entry[1] = entry[1] + g
+    elif seq:
+        pending[seq] = [node, g]
+        heappush(heap, -seq)
+    else:
+        leaves[node] = [node, g]
+
+
+def _as_gradients(grads: Any, op: str | None, count: int) -> tuple:
+    """A formula's result as a tuple of one gradient per input (a lone gradient or a list
+    is accepted), or RuntimeError."""
+    if type(grads) is not tuple:
+        grads = tuple(grads) if isinstance(grads, list) else (grads,)
+    if len(grads) != count:
+        raise RuntimeError(
+            f"backward of op '{op}' returned {len(grads)} gradients for {count} inputs"
+        )
+    return grads
 
 
 def _conform(pg: Any, parent: GraphNode, op: str | None, create_graph: bool) -> Any:

@@ -626,7 +626,7 @@ class Tensor:
 
     def detach_(self) -> Tensor:
         """Cut this tensor from the graph, in place."""
-        self._parents, self._backward, self._op = (), None, None
+        self._parents, self._backward, self._op, self._seq = (), None, None, 0
         self.requires_grad = False
         return self
 
