@@ -1,5 +1,5 @@
 """Pictures of the computation graph with ``graphviz``: ops and tensors (shape, value, gradient),
-boxed by module (:func:`record_modules`), backward ops in violet (:func:`record_backward`)."""
+boxed by module (:func:`record_modules`), backward ops in purple (:func:`record_backward`)."""
 
 from __future__ import annotations
 
