@@ -84,7 +84,7 @@ def record_modules(model: Any) -> Iterator[OpRecord]:
 
 @contextlib.contextmanager
 def record_backward() -> Iterator[OpRecord]:
-    """Record the ops of a backward pass with ``create_graph=True``, for ``draw_graph(backward=)``.
+    """Record the ops made in the block (a ``create_graph=True`` backward), for ``draw_graph``.
 
     >>> with record_backward() as backward_ops:
     ...     (g,) = tl.autograd.grad(loss, w, create_graph=True)
