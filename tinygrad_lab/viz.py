@@ -1,12 +1,10 @@
-"""Pictures of the computation graph, drawn with the ``graphviz`` package: ops, and tensors
-with shape, value and gradient, in a box per module (:func:`record_modules`), with the ops of
-a backward pass in a colour of their own (:func:`record_backward`)."""
+"""Pictures of the computation graph with ``graphviz``: ops and tensors (shape, value, gradient),
+boxed by module (:func:`record_modules`), backward ops in purple (:func:`record_backward`)."""
 
 from __future__ import annotations
 
 import contextlib
 import html
-import importlib.util
 import os
 import tempfile
 from bisect import bisect_right
@@ -21,12 +19,12 @@ import numpy as np
 from .engine import next_number
 from .tensor import Tensor
 
-if importlib.util.find_spec("graphviz") is None:  # pictures are optional, and only here
+try:  # pictures are optional, and only here
+    import graphviz
+except ImportError as err:
     raise ImportError(
         "tinygrad_lab.viz draws with the 'graphviz' Python package, which is not installed: "
-        "`pip install graphviz` (rendering also needs the system program `dot`)")
-
-import graphviz  # noqa: E402  (after the check that explains its absence)
+        "`pip install graphviz` (rendering also needs the system program `dot`)") from err
 
 __all__ = ["GraphTooLargeError", "GraphvizNotFoundError", "OpRecord", "draw_graph",
            "record_backward", "record_modules", "render_graph"]
@@ -46,8 +44,7 @@ class GraphvizNotFoundError(graphviz.ExecutableNotFound):
 
 # ------------------------------------------------------------------------- recording
 class OpRecord:
-    """Which block of code made each op result: (creation number, innermost open block) at
-    each change of block, searched with the result's own creation number."""
+    """Which block of code (a module's path, or 'backward') made each op result."""
 
     def __init__(self, model: Any = None) -> None:
         self.model, self._open, self._changes = model, [], []
@@ -61,17 +58,15 @@ class OpRecord:
         self._changes.append((next_number(), self._open[-1] if self._open else ""))
 
     def block_of(self, tensor: Tensor) -> str:
-        """The innermost block that made ``tensor`` (a module name, or 'backward'), or ''."""
+        """The innermost block open when ``tensor`` was made (by creation number), or ''."""
         i = bisect_right(self._changes, tensor._seq, key=lambda change: change[0]) - 1
         return self._changes[i][1] if i >= 0 and tensor._op is not None else ""
 
 
 @contextlib.contextmanager
 def record_modules(model: Any) -> Iterator[OpRecord]:
-    """Record which sub-module of ``model`` made each op, for ``draw_graph(modules=)``.
-
-    Every sub-module has a forward pre-hook and a forward hook inside the block only.
-    Record in one thread: ops made by other threads meanwhile would count too.
+    """Record which sub-module of ``model`` made each op, for ``draw_graph(modules=)``, with
+    hooks that live as long as the block (ops of other threads meanwhile would count too).
 
     >>> with record_modules(model) as modules:
     ...     loss = loss_fn(model(x), y)
@@ -89,8 +84,7 @@ def record_modules(model: Any) -> Iterator[OpRecord]:
 
 @contextlib.contextmanager
 def record_backward() -> Iterator[OpRecord]:
-    """Record the ops made in the block (a backward pass with ``create_graph=True``) for
-    ``draw_graph(backward=)`` to draw in the colour of backward ops.
+    """Record the ops made in the block (a ``create_graph=True`` backward), for ``draw_graph``.
 
     >>> with record_backward() as backward_ops:
     ...     (g,) = tl.autograd.grad(loss, w, create_graph=True)
@@ -277,9 +271,8 @@ def draw_graph(root: Tensor | Sequence[Tensor], model: Any = None, *,
     count = len({*shown, *maker} - {None})  # tensors, ops and collapsed modules drawn
     if count > max_nodes:
         raise GraphTooLargeError(
-            f"draw_graph: the graph has {count} nodes, more than max_nodes={max_nodes}: too big "
-            "to read, so nothing was drawn. Draw a sub-expression (an intermediate tensor), "
-            "collapse_modules=True with recorded modules, or raise max_nodes.")
+            f"draw_graph: the graph has {count} nodes, more than max_nodes={max_nodes}, so nothing "
+            "was drawn: draw a sub-expression, collapse_modules=True or raise max_nodes")
 
     # nodes: id -> (kind, label, module box); into: edges into collapsed modules, once each
     nodes, edges, into = {}, [], set()
