@@ -82,6 +82,25 @@ def test_linear_second_derivatives_match_torch(x_shape, with_bias):
         np.testing.assert_allclose(a.numpy(), b.detach().numpy(), rtol=1e-10, atol=1e-12)
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 40), st.integers(1, 40), st.integers(1, 40), st.sampled_from([1, 2, 3]),
+       st.sampled_from([np.float32, np.float64]))
+def test_linear_gives_the_bits_of_matmul(rows, n_in, n_out, ndim, dtype):
+    # linear computes with np.dot up to 2-D (less overhead): the same BLAS product as @.
+    rng = np.random.default_rng(rows * 1000 + n_in * 10 + n_out)
+    shape = {1: (n_in,), 2: (rows, n_in), 3: (2, rows, n_in)}[ndim]
+    x = leaf(rng.standard_normal(shape), dtype)
+    w = leaf(rng.standard_normal((n_out, n_in)), dtype)
+    b = leaf(rng.standard_normal(n_out), dtype)
+    out = linear(x, w, b)
+    assert np.array_equal(out.numpy(), x.numpy() @ w.numpy().T + b.numpy())
+    g = rng.standard_normal(out.shape).astype(dtype)
+    out.backward(g)
+    g2, x2 = g.reshape(-1, n_out), x.numpy().reshape(-1, n_in)
+    assert np.array_equal(x.grad.numpy(), g @ w.numpy())
+    assert np.array_equal(w.grad.numpy(), g2.T @ x2)
+
+
 def test_linear_errors():
     x, w = Tensor(np.zeros((2, 3))), Tensor(np.zeros((4, 3)))
     with pytest.raises(ValueError, match=r"linear: weight must be 2-D .*got shape \(3,\)"):
