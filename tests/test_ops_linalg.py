@@ -41,6 +41,16 @@ SHAPES = [
 ]
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape_a, shape_b", SHAPES + [((40, 7), (7, 33)), ((1, 9), (9, 1))])
+def test_values_have_the_bits_of_numpy_matmul(shape_a, shape_b, dtype):
+    # Up to 2-D the op computes with np.dot (less overhead): the same BLAS product as @.
+    rng = np.random.default_rng(2)
+    a, b = rng.standard_normal(shape_a).astype(dtype), rng.standard_normal(shape_b).astype(dtype)
+    out = leaf(a, dtype) @ leaf(b, dtype)
+    assert out.dtype == dtype and np.array_equal(out.numpy(), a @ b)
+
+
 @pytest.mark.parametrize("shape_a, shape_b", SHAPES)
 def test_named_cases(shape_a, shape_b):
     rng = np.random.default_rng(1)
