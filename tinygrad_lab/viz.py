@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import html
+import importlib.util
 import os
 import tempfile
 from bisect import bisect_right
@@ -19,12 +20,12 @@ import numpy as np
 from .engine import next_number
 from .tensor import Tensor
 
-try:  # pictures are optional, and only here
-    import graphviz
-except ImportError as err:
+if importlib.util.find_spec("graphviz") is None:  # pictures are optional, and only here
     raise ImportError(
         "tinygrad_lab.viz draws with the 'graphviz' Python package, which is not installed: "
-        "`pip install graphviz` (rendering also needs the system program `dot`)") from err
+        "`pip install graphviz` (rendering also needs the system program `dot`)")
+
+import graphviz  # noqa: E402  (after the check that explains its absence)
 
 __all__ = ["GraphTooLargeError", "GraphvizNotFoundError", "OpRecord", "draw_graph",
            "record_backward", "record_modules", "render_graph"]
