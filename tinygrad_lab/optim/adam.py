@@ -8,7 +8,7 @@ import numpy as np
 
 from .optimizer import Optimizer, ParamsT, _check_nonnegative, as_constants
 
-__all__ = ["Adam", "AdamW", "adam"]
+__all__ = ["Adam", "AdamW", "adam", "adam_arrays", "adam_numbers"]
 
 
 class Lerp:
@@ -56,57 +56,103 @@ def adam(
 
     ``states[i]`` is the state dict of ``params[i]`` (``step``, ``exp_avg``,
     ``exp_avg_sq`` and, with AMSGrad, ``max_exp_avg_sq``; created here at its first step).
-    ``grads`` are only read.
+    ``grads`` are only read. It runs in two parts (see :func:`adam_numbers`): the Python
+    numbers (step counters, bias corrections), then the array arithmetic.
     """
-    if not params:
-        return
+    if params:
+        adam_arrays(params, grads, states, adam_numbers(
+            params, states, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+            amsgrad=amsgrad, maximize=maximize, decoupled_weight_decay=decoupled_weight_decay))
+
+
+def adam_numbers(
+    params: list[np.ndarray],
+    states: list[dict[str, Any]],
+    *,
+    lr: float,
+    betas: tuple[float, float],
+    eps: float,
+    weight_decay: float,
+    amsgrad: bool,
+    maximize: bool,
+    decoupled_weight_decay: bool,
+) -> tuple[Any, ...]:
+    """The Python part of Adam's update: creates missing state, counts the step, and
+    returns the numbers as 0-d arrays of the parameters' dtype (None where unused), the
+    flags, and a list of each parameter's step size and bias correction.
+
+    Numbers are derived in Python floats, as PyTorch does, then converted (see
+    as_constants). ``tl.compile`` records the array part and reruns this part at each
+    replay; which entries are None (the branches taken) depends only on the options.
+    """
     beta1, beta2 = betas
-    # Derived in Python floats, as PyTorch does, then as 0-d arrays of the parameters'
-    # dtype (see as_constants).
     dtype = params[0].dtype
-    beta2_c, mix2, eps = as_constants(dtype, beta2, 1 - beta2, eps)  # _c: a 0-d array
-    decay = weight_decay != 0
-    if decay:
-        shrink, weight_decay = as_constants(dtype, 1 - lr * weight_decay, weight_decay)
-    lerp_ = Lerp(1 - beta1, dtype)
+    beta2_c, mix2, eps_c = as_constants(dtype, beta2, 1 - beta2, eps)  # _c: a 0-d array
+    shrink = weight_decay_c = None
+    if weight_decay != 0:
+        shrink, weight_decay_c = as_constants(dtype, 1 - lr * weight_decay, weight_decay)
+        if decoupled_weight_decay:
+            weight_decay_c = None
+        else:
+            shrink = None
+    # The first moment's lerp, in PyTorch's two-sided form (see Lerp).
+    small = abs(1 - beta1) < 0.5
+    (lerp_factor,) = as_constants(dtype, 1 - beta1 if small else 1 - (1 - beta1))
+    per_param: list[np.ndarray] = []  # step size, bias correction; for each parameter
     last_step = None
-    for param, grad, state in zip(params, grads, states, strict=True):
+    for param, state in zip(params, states, strict=True):
         if not state:
             state.update(step=0, exp_avg=np.zeros(param.shape, dtype),
                          exp_avg_sq=np.zeros(param.shape, dtype))
-            if amsgrad:
-                state["max_exp_avg_sq"] = np.zeros(param.shape, dtype)
-        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+        if amsgrad and "max_exp_avg_sq" not in state:  # also if switched on later
+            state["max_exp_avg_sq"] = np.zeros(param.shape, dtype)
         step = state["step"] = state["step"] + 1
-        if maximize:
-            grad = -grad
-        if decay:
-            if decoupled_weight_decay:
-                param *= shrink
-            else:
-                grad = grad + weight_decay * param
-
-        lerp_(exp_avg, grad)
-        exp_avg_sq *= beta2_c
-        exp_avg_sq += mix2 * grad * grad
-
         if step != last_step:  # usually the same for every parameter
             last_step = step
             step_size, bias_correction2_sqrt = as_constants(
                 dtype, lr / (1 - beta1**step), (1 - beta2**step) ** 0.5
             )
+        per_param += (step_size, bias_correction2_sqrt)
+    return (beta2_c, mix2, eps_c, shrink, weight_decay_c, small, lerp_factor, amsgrad,
+            maximize, per_param)
+
+
+def adam_arrays(
+    params: list[np.ndarray],
+    grads: list[np.ndarray],
+    states: list[dict[str, Any]],
+    numbers: tuple[Any, ...],
+) -> None:
+    """The array part of Adam's update, with the numbers of :func:`adam_numbers`."""
+    beta2, mix2, eps, shrink, weight_decay, small, lerp_factor, amsgrad, maximize, per_param = (
+        numbers)
+    for i, (param, grad, state) in enumerate(zip(params, grads, states, strict=True)):
+        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+        if maximize:
+            grad = -grad
+        if shrink is not None:
+            param *= shrink
+        elif weight_decay is not None:
+            grad = grad + weight_decay * param
+
+        diff = grad - exp_avg  # exp_avg.lerp_(grad, 1 - beta1), as Lerp does
+        diff *= lerp_factor
+        if small:
+            exp_avg += diff
+        else:
+            np.subtract(grad, diff, out=exp_avg)
+        exp_avg_sq *= beta2
+        exp_avg_sq += mix2 * grad * grad
+
         if amsgrad:
-            # max_exp_avg_sq is missing when amsgrad was switched on after the first step.
-            max_exp_avg_sq = state.get("max_exp_avg_sq")
-            if max_exp_avg_sq is None:
-                max_exp_avg_sq = state["max_exp_avg_sq"] = np.zeros(param.shape, dtype)
+            max_exp_avg_sq = state["max_exp_avg_sq"]
             np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
             denom = np.sqrt(max_exp_avg_sq)
         else:
             denom = np.sqrt(exp_avg_sq)
-        denom /= bias_correction2_sqrt
+        denom /= per_param[2 * i + 1]  # the square root of the second bias correction
         denom += eps
-        update = step_size * exp_avg  # PyTorch's addcdiv order: (value * t1) / t2
+        update = per_param[2 * i] * exp_avg  # PyTorch's addcdiv order: (value * t1) / t2
         update /= denom
         param -= update
 
@@ -152,6 +198,9 @@ class Adam(Optimizer):
 
     _required_state = ("step", "exp_avg", "exp_avg_sq")
     _optional_state = ("max_exp_avg_sq",)
+    # tl.compile records the array part of this step and reruns its Python part (step
+    # counters, bias corrections) at each replay (see tinygrad_lab.compile).
+    _compile_parts = (adam_numbers, adam_arrays)
 
     def __init__(
         self,
@@ -217,6 +266,8 @@ class AdamW(Adam):
     maximize : bool, optional
         Maximize the objective instead of minimizing it.
     """
+
+    _compile_parts = Adam._compile_parts  # (tl.compile reads it from the class itself)
 
     def __init__(
         self,
