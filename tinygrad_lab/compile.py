@@ -794,19 +794,17 @@ class _Tracer:
                                     if type(v) is np.ndarray]
 
 
-def _leaves(value: Any, found: list) -> list:
-    """The items of ``value``, nested tuples and lists flattened."""
-    if type(value) in (tuple, list):
-        for v in value:
-            _leaves(v, found)
-    else:
-        found.append(value)
-    return found
+def _leaves(numbers: tuple) -> list[tuple[int, int | None, Any]]:
+    """The items of an optimizer's numbers: ``(i, j, value)`` for ``numbers[i][j]`` (an
+    item that is a list or tuple) or ``(i, None, value)`` for ``numbers[i]``."""
+    return [(i, j, x) for i, v in enumerate(numbers)
+            for j, x in (enumerate(v) if type(v) in (tuple, list) else [(None, v)])]
 
 
 def _structure(leaves: list) -> tuple:
     """What must not change in a traced optimizer's numbers: all but the arrays' values."""
-    return tuple((v.shape, v.dtype) if type(v) is np.ndarray else v for v in leaves)
+    return tuple((i, j, (v.shape, v.dtype) if type(v) is np.ndarray else v)
+                 for i, j, v in leaves)
 
 
 class _Numbers:
@@ -835,12 +833,16 @@ class _Numbers:
         self.count = len(self.group_params)
         with _paused():  # plain Python and NumPy (as_constants caches plain arrays)
             numbers = fn(params, states, **options)
-        leaves = _leaves(numbers, [])
+        leaves = _leaves(numbers)
         self.structure = _structure(leaves)
-        self.slots = [(i, _np_array(v)) for i, v in enumerate(leaves) if type(v) is np.ndarray]
-        traced = [tracer.register(slot, "number") for _, slot in self.slots]
-        self.traced = _rebuilt(numbers, iter(traced))  # what the array part reads
-        step = _Step(None, (self,), {}, set(), {id(slot) for _, slot in self.slots})
+        slots = {(i, j): _np_array(v) for i, j, v in leaves if type(v) is np.ndarray}
+        self.slots = [(i, slot) for (i, j), slot in slots.items() if j is None]
+        self.nested = [(i, j, slot) for (i, j), slot in slots.items() if j is not None]
+        traced = {key: tracer.register(slot, "number") for key, slot in slots.items()}
+        self.traced = tuple(  # what the array part reads
+            type(v)(traced.get((i, j), x) for j, x in enumerate(v)) if type(v) in (tuple, list)
+            else traced.get((i, None), v) for i, v in enumerate(numbers))
+        step = _Step(None, (self,), {}, set(), {id(slot) for slot in slots.values()})
         step.text = "numbers"
         tracer.steps.append(step)
         tracer.numbers.append(self)
@@ -861,7 +863,7 @@ class _Numbers:
             numbers = self.fn(self.params, [dict(s) for s in self.states], **options)
         except Exception:  # noqa: BLE001  (eager mode raises it, if it must)
             return False
-        if _structure(_leaves(numbers, [])) != self.structure:
+        if _structure(_leaves(numbers)) != self.structure:
             return False
         self.options = options
         return True
@@ -872,16 +874,11 @@ class _Numbers:
             raise RuntimeError(  # the guards checked them; nothing in a replay sets them
                 f"tl.compile: the options of {type(self.opt).__name__} changed while the "
                 "step ran")
-        leaves = _leaves(self.fn(self.params, self.states, **options), [])
+        numbers = self.fn(self.params, self.states, **options)
         for i, slot in self.slots:
-            slot[()] = leaves[i]
-
-
-def _rebuilt(value: Any, replacements: Iterator[Any]) -> Any:
-    """``value`` (nested tuples and lists) with each array replaced, in order."""
-    if type(value) in (tuple, list):
-        return type(value)(_rebuilt(v, replacements) for v in value)
-    return next(replacements) if type(value) is np.ndarray else value
+            slot[()] = numbers[i]
+        for i, j, slot in self.nested:
+            slot[()] = numbers[i][j]
 
 
 # NumPy's floating-point error state for a block of the replay. NumPy 2 keeps it in a
@@ -1605,7 +1602,7 @@ class _Program:
     # ------------------------------------------------------------------ lines
 
     def numbers_name(self, numbers: _Numbers) -> str:
-        slots = ", ".join(self.array(slot) for _, slot in numbers.slots)
+        slots = ", ".join(self.array(slot) for *_, slot in numbers.slots + numbers.nested)
         return self.obj("N", numbers, f"the Python part of {type(numbers.opt).__name__}'s "
                         f"step, which sets {slots} at each replay")
 

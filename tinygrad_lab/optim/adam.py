@@ -60,15 +60,14 @@ def adam(
     numbers (step counters, bias corrections), then the array arithmetic.
     """
     if params:
-        adam_arrays(params, grads, states, adam_numbers(
-            params, states, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-            amsgrad=amsgrad, maximize=maximize, decoupled_weight_decay=decoupled_weight_decay))
+        adam_arrays(params, grads, states, adam_numbers(  # (positional: a faster call)
+            params, states, lr, betas, eps, weight_decay, amsgrad, maximize,
+            decoupled_weight_decay))
 
 
 def adam_numbers(
     params: list[np.ndarray],
     states: list[dict[str, Any]],
-    *,
     lr: float,
     betas: tuple[float, float],
     eps: float,
@@ -79,7 +78,7 @@ def adam_numbers(
 ) -> tuple[Any, ...]:
     """The Python part of Adam's update: creates missing state, counts the step, and
     returns the numbers as 0-d arrays of the parameters' dtype (None where unused), the
-    flags, and a list of each parameter's step size and bias correction.
+    flags, and lists of each parameter's step size and bias correction.
 
     Numbers are derived in Python floats, as PyTorch does, then converted (see
     as_constants). ``tl.compile`` records the array part and reruns this part at each
@@ -87,7 +86,10 @@ def adam_numbers(
     """
     beta1, beta2 = betas
     dtype = params[0].dtype
-    beta2_c, mix2, eps_c = as_constants(dtype, beta2, 1 - beta2, eps)  # _c: a 0-d array
+    # The first moment's lerp, in PyTorch's two-sided form (see Lerp).
+    small = abs(1 - beta1) < 0.5
+    beta2_c, mix2, eps_c, lerp_factor = as_constants(  # _c: a 0-d array
+        dtype, beta2, 1 - beta2, eps, 1 - beta1 if small else 1 - (1 - beta1))
     shrink = weight_decay_c = None
     if weight_decay != 0:
         shrink, weight_decay_c = as_constants(dtype, 1 - lr * weight_decay, weight_decay)
@@ -95,10 +97,8 @@ def adam_numbers(
             weight_decay_c = None
         else:
             shrink = None
-    # The first moment's lerp, in PyTorch's two-sided form (see Lerp).
-    small = abs(1 - beta1) < 0.5
-    (lerp_factor,) = as_constants(dtype, 1 - beta1 if small else 1 - (1 - beta1))
-    per_param: list[np.ndarray] = []  # step size, bias correction; for each parameter
+    step_sizes: list[np.ndarray] = []  # for each parameter
+    corrections: list[np.ndarray] = []  # the square roots of the second bias corrections
     last_step = None
     for param, state in zip(params, states, strict=True):
         if not state:
@@ -109,12 +109,13 @@ def adam_numbers(
         step = state["step"] = state["step"] + 1
         if step != last_step:  # usually the same for every parameter
             last_step = step
-            step_size, bias_correction2_sqrt = as_constants(
-                dtype, lr / (1 - beta1**step), (1 - beta2**step) ** 0.5
-            )
-        per_param += (step_size, bias_correction2_sqrt)
+            # New at each step: made directly, as_constants would only fill its cache.
+            step_size = np.array(lr / (1 - beta1**step), dtype)
+            correction = np.array((1 - beta2**step) ** 0.5, dtype)
+        step_sizes.append(step_size)
+        corrections.append(correction)
     return (beta2_c, mix2, eps_c, shrink, weight_decay_c, small, lerp_factor, amsgrad,
-            maximize, per_param)
+            maximize, step_sizes, corrections)
 
 
 def adam_arrays(
@@ -124,9 +125,10 @@ def adam_arrays(
     numbers: tuple[Any, ...],
 ) -> None:
     """The array part of Adam's update, with the numbers of :func:`adam_numbers`."""
-    beta2, mix2, eps, shrink, weight_decay, small, lerp_factor, amsgrad, maximize, per_param = (
-        numbers)
-    for i, (param, grad, state) in enumerate(zip(params, grads, states, strict=True)):
+    (beta2, mix2, eps, shrink, weight_decay, small, lerp_factor, amsgrad, maximize, step_sizes,
+     corrections) = numbers
+    for param, grad, state, step_size, correction in zip(
+            params, grads, states, step_sizes, corrections, strict=True):
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
         if maximize:
             grad = -grad
@@ -150,9 +152,9 @@ def adam_arrays(
             denom = np.sqrt(max_exp_avg_sq)
         else:
             denom = np.sqrt(exp_avg_sq)
-        denom /= per_param[2 * i + 1]  # the square root of the second bias correction
+        denom /= correction
         denom += eps
-        update = per_param[2 * i] * exp_avg  # PyTorch's addcdiv order: (value * t1) / t2
+        update = step_size * exp_avg  # PyTorch's addcdiv order: (value * t1) / t2
         update /= denom
         param -= update
 

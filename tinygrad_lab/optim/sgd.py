@@ -31,15 +31,13 @@ def sgd(
     (see :func:`sgd_numbers`): the Python numbers, then the array arithmetic.
     """
     if params:
-        sgd_arrays(params, grads, states, sgd_numbers(
-            params, states, lr=lr, momentum=momentum, dampening=dampening,
-            weight_decay=weight_decay, nesterov=nesterov, maximize=maximize))
+        sgd_arrays(params, grads, states, sgd_numbers(  # (positional: a faster call)
+            params, states, lr, momentum, dampening, weight_decay, nesterov, maximize))
 
 
 def sgd_numbers(
     params: list[np.ndarray],
     states: list[dict[str, Any]],
-    *,
     lr: float,
     momentum: float,
     dampening: float,
