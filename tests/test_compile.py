@@ -594,8 +594,10 @@ def test_data_dependent_branch_runs_eagerly_when_it_changes():
 # ------------------------------------------------------------------ memory, threads
 
 
-def test_memory_is_flat_over_many_replays():
-    _, compiled = twins(lambda p: optim.SGD(p, lr=0.01, momentum=0.9))
+@pytest.mark.parametrize("make_opt", [lambda p: optim.SGD(p, lr=0.01, momentum=0.9),
+                                      lambda p: optim.Adam(p, lr=0.01)])
+def test_memory_is_flat_over_many_replays(make_opt):
+    _, compiled = twins(make_opt)
     x, y = lab_data()
     tracemalloc.start()
     try:

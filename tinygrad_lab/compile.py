@@ -33,13 +33,17 @@ NumPy's constructors (``np.zeros``, ``np.array``, ...) return traced arrays;
 records ``random``/``standard_normal`` draws (dropout masks) as replay steps; optimizers'
 and schedulers' ``step`` become recorded calls.
 
-*Optimizers and schedulers.* ``scheduler.step()`` and most optimizers' ``step()`` run
-eagerly at each replay, at the same point: step counters, bias corrections, learning
-rates and any change to ``param_groups`` behave exactly as in eager mode. An optimizer
-class whose update depends only on its options and state arrays says so with
-``_compile_traced = True`` (SGD): its NumPy calls are recorded (state arrays included),
-and its options become guards. Before an eager call, and at the end, the replay sets
-each parameter's ``.grad`` to the tensor the traced step left there.
+*Optimizers and schedulers.* ``scheduler.step()`` and other optimizers' ``step()`` run
+eagerly at each replay, at the same point, as eager mode runs them. An optimizer class
+whose update comes in two parts says so with ``_compile_parts = (numbers, arrays)``
+(SGD, Adam, AdamW): the NumPy calls of ``arrays`` are recorded (state arrays included),
+and ``numbers``, the Python part (step counters, bias corrections, the options as 0-d
+arrays), reruns at each replay at the point of ``step()``, writing into the 0-d arrays
+the recorded calls read (``_Numbers``): a new learning rate or step count is not a new
+trace, and the values are eager mode's. (After an eager call in the same step, such as
+a scheduler stepped before the optimizer, the step runs eagerly.) Before an eager call,
+and at the end, the replay sets each parameter's ``.grad`` to the tensor the traced step
+left there.
 
 *Guards.* A replay runs only when the call matches the trace, which the program checks
 in its first lines: arguments of the same structure, shapes, dtypes and
@@ -47,7 +51,8 @@ in its first lines: arguments of the same structure, shapes, dtypes and
 in the function's globals and closure, the same array in every tensor the step read, the
 same ``.grad`` None-ness where the step read it before setting it (an input's ``.grad``
 read so must be None; a step that resets it, as ``x.grad = None`` does, takes any), the
-same ``training`` flags and traced optimizers' options. A call first tries the trace
+same ``training`` flags, traced optimizers' state dicts and arrays, and options that
+give the same branches (``momentum != 0``, ``amsgrad``). A call first tries the trace
 replayed last, then the one of its signature. A new signature is run eagerly once, then
 traced (one trace is kept per signature, up to eight); a changed state runs eagerly, and
 traces again if it is still changed at the next call. A data-dependent branch in the
@@ -2058,10 +2063,10 @@ def compile(  # noqa: A001  (PyTorch's name)
 
     Notes
     -----
-    ``scheduler.step()`` and ``optimizer.step()`` run eagerly at each replay (SGD's is
-    recorded, its options guarded), so step counters and learning rates follow eager
-    mode exactly. After a call, ``p.grad`` holds the step's gradient; the next call
-    overwrites that gradient tensor's values in place.
+    ``scheduler.step()`` and ``optimizer.step()`` run eagerly at each replay (for SGD,
+    Adam and AdamW only the Python part, the array part is recorded), so step counters
+    and learning rates follow eager mode exactly. After a call, ``p.grad`` holds the
+    step's gradient; the next call overwrites that gradient tensor's values in place.
 
     Examples
     --------
