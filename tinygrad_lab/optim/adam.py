@@ -8,34 +8,23 @@ import numpy as np
 
 from .optimizer import Optimizer, ParamsT, _check_nonnegative, as_constants
 
-__all__ = ["Adam", "AdamW", "adam", "adam_arrays", "adam_numbers"]
+__all__ = ["Adam", "AdamW", "adam", "adam_arrays", "adam_numbers", "lerp_"]
 
 
-class Lerp:
+def lerp_(start: np.ndarray, end: np.ndarray, small: bool, factor: np.ndarray) -> None:
     """``start += weight * (end - start)`` in place, in PyTorch's two-sided form.
 
     ``torch.lerp`` switches to ``end - (end - start) * (1 - weight)`` for weights >= 0.5,
-    which rounds differently; following it keeps trajectories close to PyTorch's.
-
-    Parameters
-    ----------
-    weight : float
-        The interpolation weight (a Python float: ``1 - weight`` is derived from it).
-    dtype : dtype
-        The dtype of the arrays it will be applied to.
+    which rounds differently; following it keeps trajectories close to PyTorch's. The
+    caller passes ``small = abs(weight) < 0.5`` and ``factor``, a 0-d array of
+    ``weight`` if small, else of ``1 - weight`` (derived in Python floats).
     """
-
-    def __init__(self, weight: float, dtype: np.dtype) -> None:
-        self.small = abs(weight) < 0.5
-        (self.factor,) = as_constants(dtype, weight if self.small else 1 - weight)
-
-    def __call__(self, start: np.ndarray, end: np.ndarray) -> None:
-        diff = end - start
-        diff *= self.factor
-        if self.small:
-            start += diff
-        else:
-            np.subtract(end, diff, out=start)
+    diff = end - start
+    diff *= factor
+    if small:
+        start += diff
+    else:
+        np.subtract(end, diff, out=start)
 
 
 def adam(
@@ -86,7 +75,7 @@ def adam_numbers(
     """
     beta1, beta2 = betas
     dtype = params[0].dtype
-    # The first moment's lerp, in PyTorch's two-sided form (see Lerp).
+    # The first moment's lerp, in PyTorch's two-sided form (see lerp_).
     small = abs(1 - beta1) < 0.5
     beta2_c, mix2, eps_c, lerp_factor = as_constants(  # _c: a 0-d array
         dtype, beta2, 1 - beta2, eps, 1 - beta1 if small else 1 - (1 - beta1))
@@ -137,12 +126,7 @@ def adam_arrays(
         elif weight_decay is not None:
             grad = grad + weight_decay * param
 
-        diff = grad - exp_avg  # exp_avg.lerp_(grad, 1 - beta1), as Lerp does
-        diff *= lerp_factor
-        if small:
-            exp_avg += diff
-        else:
-            np.subtract(grad, diff, out=exp_avg)
+        lerp_(exp_avg, grad, small, lerp_factor)  # exp_avg.lerp_(grad, 1 - beta1)
         exp_avg_sq *= beta2
         exp_avg_sq += mix2 * grad * grad
 
