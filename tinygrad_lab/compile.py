@@ -33,13 +33,17 @@ NumPy's constructors (``np.zeros``, ``np.array``, ...) return traced arrays;
 records ``random``/``standard_normal`` draws (dropout masks) as replay steps; optimizers'
 and schedulers' ``step`` become recorded calls.
 
-*Optimizers and schedulers.* ``scheduler.step()`` and most optimizers' ``step()`` run
-eagerly at each replay, at the same point: step counters, bias corrections, learning
-rates and any change to ``param_groups`` behave exactly as in eager mode. An optimizer
-class whose update depends only on its options and state arrays says so with
-``_compile_traced = True`` (SGD): its NumPy calls are recorded (state arrays included),
-and its options become guards. Before an eager call, and at the end, the replay sets
-each parameter's ``.grad`` to the tensor the traced step left there.
+*Optimizers and schedulers.* ``scheduler.step()`` and other optimizers' ``step()`` run
+eagerly at each replay, at the same point, as eager mode runs them. An optimizer class
+whose update comes in two parts says so with ``_compile_parts = (numbers, arrays)``
+(SGD, Adam, AdamW): the NumPy calls of ``arrays`` are recorded (state arrays included),
+and ``numbers``, the Python part (step counters, bias corrections, the options as 0-d
+arrays), reruns at each replay at the point of ``step()``, writing into the 0-d arrays
+the recorded calls read (``_Numbers``): a new learning rate or step count is not a new
+trace, and the values are eager mode's. (After an eager call in the same step, such as
+a scheduler stepped before the optimizer, the step runs eagerly.) Before an eager call,
+and at the end, the replay sets each parameter's ``.grad`` to the tensor the traced step
+left there.
 
 *Guards.* A replay runs only when the call matches the trace, which the program checks
 in its first lines: arguments of the same structure, shapes, dtypes and
@@ -47,7 +51,8 @@ in its first lines: arguments of the same structure, shapes, dtypes and
 in the function's globals and closure, the same array in every tensor the step read, the
 same ``.grad`` None-ness where the step read it before setting it (an input's ``.grad``
 read so must be None; a step that resets it, as ``x.grad = None`` does, takes any), the
-same ``training`` flags and traced optimizers' options. A call first tries the trace
+same ``training`` flags, traced optimizers' state dicts and arrays, and options that
+give the same branches (``momentum != 0``, ``amsgrad``). A call first tries the trace
 replayed last, then the one of its signature. A new signature is run eagerly once, then
 traced (one trace is kept per signature, up to eight); a changed state runs eagerly, and
 traces again if it is still changed at the next call. A data-dependent branch in the
@@ -449,7 +454,8 @@ class _Tracer:
         self.scalars: dict[tuple[str, bytes], np.ndarray] = {}
         self.versions: dict[int, int] = {}  # version of each adopted tensor when first read
         self.eager_bumps: dict[int, int] = {}  # version changes made by eager calls
-        self.options: list[tuple[dict, str, Any]] = []  # options a traced step read
+        self.identities: list[tuple[dict, Any, Any]] = []  # (dict, key, object) read
+        self.numbers: list[_Numbers] = []  # Python parts of traced optimizer steps
         self.invalid = ""  # why this trace must not be replayed (it is traced again)
         self.home: dict[int, np.ndarray] = {}  # arrays moved to shared memory: their owner
         self.slab: dict[int, int] = {}  # moved owners: which shared block holds them
@@ -747,10 +753,15 @@ class _Tracer:
                 if bumps:
                     self.eager_bumps[id(t)] = self.eager_bumps.get(id(t), 0) + bumps
 
-    def optimizer_step(self, opt: Optimizer, original: Callable) -> Any:
-        """Trace the NumPy calls of ``opt.step()`` (an optimizer whose update depends only
-        on its options and state arrays): the state arrays are traced while it runs, and
-        the options it read become guards."""
+    def optimizer_step(self, opt: Optimizer, original: Callable, numbers_fn: Callable,
+                       arrays_fn: Callable) -> Any:
+        """Trace ``opt.step()`` of an optimizer whose update comes in two parts: the NumPy
+        calls of ``arrays_fn`` are recorded (state arrays included), and ``numbers_fn``
+        (step counters, options as 0-d arrays) reruns at each replay (see ``_Numbers``)."""
+        if any(step.text == "eager" for step in self.steps):
+            # An eager call before it (a scheduler) could change the options after the
+            # program's guards have checked them: the whole step runs eagerly instead.
+            return self.eager_call(opt, original, (), {})
         states = list(opt.state.values())
         saved = [dict(state) for state in states]
         views = [{k: self.persistent(v) for k, v in state.items() if type(v) is np.ndarray}
@@ -758,18 +769,121 @@ class _Tracer:
         for state, traced in zip(states, views, strict=True):
             state.update(traced)
         count = len(opt.state)
+
+        def update(params: list, grads: list, states: list, **options: Any) -> None:
+            numbers = _Numbers(self, opt, params, states, numbers_fn, options)
+            counters = [dict(state) for state in states]
+            arrays_fn(params, grads, states, numbers.traced)
+            if any(state.keys() != before.keys() or any(
+                    v is not before[k] for k, v in state.items() if type(v) is not _Traced)
+                   for state, before in zip(states, counters, strict=True)):
+                self.invalid = f"{type(opt).__name__}.step created or replaced its state"
+
+        opt.update_function = update  # an instance attribute, for this call only
         try:
             return original(opt)
         finally:
-            changed = len(opt.state) != count
+            del opt.update_function
+            changed = len(opt.state) != count  # (the numbers part counts steps)
             for state, before, traced in zip(states, saved, views, strict=True):
                 changed |= state.keys() != before.keys() or any(
-                    state[k] is not traced.get(k, before[k]) for k in before)
+                    state[k] is not v for k, v in traced.items())
                 state.update({k: before[k] for k in traced})  # the same memory, plain
             if changed:  # its first step (state created): the next call traces again
                 self.invalid = f"{type(opt).__name__}.step created or replaced its state"
-            self.options += [(group, key, value) for group in opt.param_groups
-                             for key, value in group.items() if key != "params"]
+            # The state the replay updates is the state eager mode would find.
+            self.identities.append((vars(opt), "state", opt.state))
+            for p, state in opt.state.items():
+                self.identities.append((opt.state, p, state))
+                self.identities += [(state, k, v) for k, v in state.items()
+                                    if type(v) is np.ndarray]
+
+
+def _leaves(numbers: tuple) -> list[tuple[int, int | None, Any]]:
+    """The items of an optimizer's numbers: ``(i, j, value)`` for ``numbers[i][j]`` (an
+    item that is a list or tuple) or ``(i, None, value)`` for ``numbers[i]``."""
+    return [(i, j, x) for i, v in enumerate(numbers)
+            for j, x in (enumerate(v) if type(v) in (tuple, list) else [(None, v)])]
+
+
+def _structure(leaves: list) -> tuple:
+    """What must not change in a traced optimizer's numbers: all but the arrays' values."""
+    return tuple((i, j, (v.shape, v.dtype) if type(v) is np.ndarray else v)
+                 for i, j, v in leaves)
+
+
+class _Numbers:
+    """The Python part of a traced optimizer's update, rerun at each replay.
+
+    An optimizer class names its update's two parts in ``_compile_parts``: ``numbers(
+    params, states, **options)`` counts steps and returns the numbers of the update
+    (learning rate, bias corrections: 0-d arrays) with its flags; ``arrays(params,
+    grads, states, numbers)`` does the array arithmetic. The replay records the array
+    part, reading the numbers from 0-d buffers ("number" arrays), and at that point of
+    the program calls this object: it reruns the Python part with the group's current
+    options and copies the numbers into those buffers. A new learning rate, momentum or
+    step count is thus a new input, not a new trace; what is not an array (the branches
+    taken, None for an unused number) must stay as traced, which the guards check
+    (``holds``) each time the options change.
+    """
+
+    def __init__(self, tracer: _Tracer, opt: Optimizer, params: list, states: list,
+                 fn: Callable, options: dict[str, Any]) -> None:
+        self.opt, self.fn, self.states, self.options = opt, fn, states, options
+        self.params = [tracer.plain_of(p) for p in params]  # read for shapes and dtypes
+        self.index = next(i for i, g in enumerate(opt.param_groups)
+                          if any(s is states[0] for s in map(opt.state.get, g["params"])))
+        self.groups = len(opt.param_groups)
+        self.group_params = opt.param_groups[self.index]["params"]
+        self.count = len(self.group_params)
+        with _paused():  # plain Python and NumPy (as_constants caches plain arrays)
+            numbers = fn(params, states, **options)
+        leaves = _leaves(numbers)
+        self.structure = _structure(leaves)
+        slots = {(i, j): _np_array(v) for i, j, v in leaves if type(v) is np.ndarray}
+        self.slots = [(i, slot) for (i, j), slot in slots.items() if j is None]
+        self.nested = [(i, j, slot) for (i, j), slot in slots.items() if j is not None]
+        traced = {key: tracer.register(slot, "number") for key, slot in slots.items()}
+        self.traced = tuple(  # what the array part reads
+            type(v)(traced.get((i, j), x) for j, x in enumerate(v)) if type(v) in (tuple, list)
+            else traced.get((i, None), v) for i, v in enumerate(numbers))
+        step = _Step(None, (self,), {}, set(), {id(slot) for slot in slots.values()})
+        step.text = "numbers"
+        tracer.steps.append(step)
+        tracer.numbers.append(self)
+        tracer.after_effect = True  # it counts steps
+
+    def holds(self) -> bool:
+        """Whether the optimizer's groups and options still give the traced program: run
+        on copies of the states (no effect) when the options changed."""
+        opt = self.opt
+        params = opt.param_groups[self.index]["params"] if len(opt.param_groups) == \
+            self.groups else None
+        if params is not self.group_params or len(params) != self.count:
+            return False
+        options = opt._options(self.index)
+        if options is self.options:
+            return True
+        try:
+            numbers = self.fn(self.params, [dict(s) for s in self.states], **options)
+        except Exception:  # noqa: BLE001  (eager mode raises it, if it must)
+            return False
+        if _structure(_leaves(numbers)) != self.structure:
+            return False
+        self.options = options
+        return True
+
+    def __call__(self) -> None:
+        options = self.opt._options(self.index)
+        if options is not self.options and options != self.options:
+            raise RuntimeError(  # the guards checked them; nothing in a replay sets them
+                f"tl.compile: the options of {type(self.opt).__name__} changed while the "
+                "step ran")
+        numbers = self.fn(self.params, self.states, **options)
+        for i, slot in self.slots:
+            slot[()] = numbers[i]
+        for i, j, slot in self.nested:
+            slot[()] = numbers[i][j]
 
 
 # NumPy's floating-point error state for a block of the replay. NumPy 2 keeps it in a
@@ -885,8 +999,9 @@ def _eager_step(original: Callable) -> Callable:
                 "call the closure's body in the step, then optimizer.step()",
             )
         # Only the class that says so (a subclass may keep Python state in its step).
-        if type(self).__dict__.get("_compile_traced") and not args and not kwargs:
-            return tracer.optimizer_step(self, original)
+        parts = type(self).__dict__.get("_compile_parts")
+        if parts is not None and not args and not kwargs:
+            return tracer.optimizer_step(self, original, *parts)
         return tracer.eager_call(self, original, args, kwargs)
 
     return step
@@ -1395,9 +1510,11 @@ class _Program:
                          f"{buffer.shape!r}")
         for module, training in trace.modules:
             terms.append(f"{self.obj('M', module, 'module')}.training is {training}")
-        for group, key, value in trace.options:  # options of a traced optimizer
-            terms.append(f"{self.constant(group, 'group')}.get({key!r}, MISS) is "
-                         f"{self.constant(value, 'option')}")
+        for found, key, value in trace.identities:  # a traced optimizer's state
+            shown = self.obj("T", key, "tensor") if isinstance(key, Tensor) else repr(key)
+            value = self.array(value) if isinstance(value, np.ndarray) else self.constant(
+                value, "dict")
+            terms.append(f"{self.constant(found, 'dict')}.get({shown}, MISS) is {value}")
         scope = self.constant(trace.globals, "scope") if trace.global_values else ""
         for name, value in trace.global_values:  # the function's globals and closure
             terms.append(f"{scope}.get({name!r}, MISS) is {self.constant(value, 'g')}")
@@ -1405,6 +1522,7 @@ class _Program:
             terms.append(f"{self.constant(cell, 'cell')}.cell_contents is "
                          f"{self.constant(value, 'g')}")
         terms += [f"a{trace.leaves[i]}.grad is None" for i in trace.grads_read]
+        terms += [f"{self.numbers_name(n)}.holds()" for n in trace.numbers]
         return terms
 
     # ------------------------------------------------------------------ names
@@ -1426,7 +1544,7 @@ class _Program:
                                     else "external")
         if a is owner:
             prefix = {"input": "x", "persistent": "p", "external": "e", "result": "t",
-                      "constant": "c", "scratch": "s", "empty": "s"}[kind]
+                      "constant": "c", "scratch": "s", "empty": "s", "number": "n"}[kind]
             name = self.name(prefix, a)
             value = f" = {a.item()!r}" if a.ndim == 0 and kind in ("constant", "external") else ""
             if id(a) in self.tracer.slab:
@@ -1447,7 +1565,7 @@ class _Program:
         name = self.constants.get(id(value))
         if name is None:
             name = self.constants[id(value)] = self.name(prefix, value)
-            shown = "a param group" if isinstance(value, dict) else repr(value).splitlines()[0]
+            shown = "a dict" if isinstance(value, dict) else repr(value).splitlines()[0]
             self.legend.append(f"{name}: {shown if len(shown) <= 60 else shown[:57] + '...'}")
         return name
 
@@ -1488,7 +1606,14 @@ class _Program:
 
     # ------------------------------------------------------------------ lines
 
+    def numbers_name(self, numbers: _Numbers) -> str:
+        slots = ", ".join(self.array(slot) for *_, slot in numbers.slots + numbers.nested)
+        return self.obj("N", numbers, f"the Python part of {type(numbers.opt).__name__}'s "
+                        f"step, which sets {slots} at each replay")
+
     def render(self, step: _Step) -> list[str]:
+        if step.text == "numbers":
+            return [f"{self.numbers_name(step.args[0])}()  # step counts, options"]
         if step.text == "eager":
             obj, grads, args, kwargs = step.args
             lines = self.grad_lines(grads)
@@ -1630,7 +1755,8 @@ class _Trace:
             if g is not None and id(g) in tracer.adopted and key not in inputs
         ]
         self.modules = list(tracer.modules.values())
-        self.options = tracer.options
+        self.identities = tracer.identities
+        self.numbers = tracer.numbers
         # In-place changes the traced code made (not those of eager calls, which redo
         # theirs): the replay bumps the same version counters.
         self.bumps = []
@@ -1937,10 +2063,10 @@ def compile(  # noqa: A001  (PyTorch's name)
 
     Notes
     -----
-    ``scheduler.step()`` and ``optimizer.step()`` run eagerly at each replay (SGD's is
-    recorded, its options guarded), so step counters and learning rates follow eager
-    mode exactly. After a call, ``p.grad`` holds the step's gradient; the next call
-    overwrites that gradient tensor's values in place.
+    ``scheduler.step()`` and ``optimizer.step()`` run eagerly at each replay (for SGD,
+    Adam and AdamW only the Python part, the array part is recorded), so step counters
+    and learning rates follow eager mode exactly. After a call, ``p.grad`` holds the
+    step's gradient; the next call overwrites that gradient tensor's values in place.
 
     Examples
     --------

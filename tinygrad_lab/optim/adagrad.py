@@ -8,7 +8,7 @@ import numpy as np
 
 from .optimizer import Optimizer, ParamsT, _check_nonnegative, as_constants
 
-__all__ = ["Adagrad", "adagrad"]
+__all__ = ["Adagrad", "adagrad", "adagrad_arrays", "adagrad_numbers"]
 
 
 def adagrad(
@@ -27,34 +27,64 @@ def adagrad(
     single-tensor ``adagrad``.
 
     ``states[i]`` is the state dict of ``params[i]`` (``step`` and ``sum``; created here
-    for a parameter added after the constructor). ``grads`` are only read.
+    for a parameter added after the constructor). ``grads`` are only read. It runs in
+    two parts (see :func:`adagrad_numbers`): the Python numbers, then the array arithmetic.
     """
-    if not params:
-        return
+    if params:
+        adagrad_arrays(params, grads, states, adagrad_numbers(  # (positional: faster)
+            params, states, lr, lr_decay, eps, weight_decay, initial_accumulator_value,
+            maximize))
+
+
+def adagrad_numbers(
+    params: list[np.ndarray],
+    states: list[dict[str, Any]],
+    lr: float,
+    lr_decay: float,
+    eps: float,
+    weight_decay: float,
+    initial_accumulator_value: float,
+    maximize: bool,
+) -> tuple[Any, ...]:
+    """The Python part of Adagrad's update: creates missing state, counts the step, and
+    returns the numbers as 0-d arrays of the parameters' dtype (see as_constants; None
+    where unused), its flag and a list of each parameter's decayed learning rate.
+    ``tl.compile`` records the array part and reruns this part at each replay; which
+    entries are None (the branches taken) depends only on the options."""
     dtype = params[0].dtype
-    decay = weight_decay != 0
-    # The options as 0-d arrays of the parameters' dtype (see as_constants), those used.
-    (eps,) = as_constants(dtype, eps)
-    if decay:
-        (weight_decay,) = as_constants(dtype, weight_decay)
+    (eps_c,) = as_constants(dtype, eps)  # _c: a 0-d array
+    weight_decay_c = as_constants(dtype, weight_decay)[0] if weight_decay != 0 else None
+    rates: list[np.ndarray] = []  # for each parameter
     last_step = None
-    for param, grad, state in zip(params, grads, states, strict=True):
+    for param, state in zip(params, states, strict=True):
         if not state:
             _init_state(state, param, initial_accumulator_value)
         step = state["step"] = state["step"] + 1
-        if maximize:
-            grad = -grad
-        if decay:
-            grad = grad + weight_decay * param
-
         if step != last_step:  # usually the same for every parameter
             last_step = step
-            (clr,) = as_constants(dtype, lr / (1 + (step - 1) * lr_decay))
+            (rate,) = as_constants(dtype, lr / (1 + (step - 1) * lr_decay))
+        rates.append(rate)
+    return eps_c, weight_decay_c, maximize, rates
+
+
+def adagrad_arrays(
+    params: list[np.ndarray],
+    grads: list[np.ndarray],
+    states: list[dict[str, Any]],
+    numbers: tuple[Any, ...],
+) -> None:
+    """The array part of Adagrad's update, with the numbers of :func:`adagrad_numbers`."""
+    eps, weight_decay, maximize, rates = numbers
+    for param, grad, state, rate in zip(params, grads, states, rates, strict=True):
+        if maximize:
+            grad = -grad
+        if weight_decay is not None:
+            grad = grad + weight_decay * param
         state_sum = state["sum"]
         state_sum += grad * grad
         std = np.sqrt(state_sum)
         std += eps
-        update = clr * grad  # PyTorch's addcdiv order: (value * t1) / t2
+        update = rate * grad  # PyTorch's addcdiv order: (value * t1) / t2
         update /= std
         param -= update
 
@@ -137,3 +167,6 @@ class Adagrad(Optimizer):
         _check_nonnegative("Adagrad", "epsilon value", options["eps"])
 
     update_function = staticmethod(adagrad)  # the formula (above)
+    # tl.compile records the array part of this step and reruns its Python part at each
+    # replay (see tinygrad_lab.compile).
+    _compile_parts = (adagrad_numbers, adagrad_arrays)

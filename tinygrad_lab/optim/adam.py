@@ -8,34 +8,23 @@ import numpy as np
 
 from .optimizer import Optimizer, ParamsT, _check_nonnegative, as_constants
 
-__all__ = ["Adam", "AdamW", "adam"]
+__all__ = ["Adam", "AdamW", "adam", "adam_arrays", "adam_numbers", "lerp_"]
 
 
-class Lerp:
+def lerp_(start: np.ndarray, end: np.ndarray, small: bool, factor: np.ndarray) -> None:
     """``start += weight * (end - start)`` in place, in PyTorch's two-sided form.
 
     ``torch.lerp`` switches to ``end - (end - start) * (1 - weight)`` for weights >= 0.5,
-    which rounds differently; following it keeps trajectories close to PyTorch's.
-
-    Parameters
-    ----------
-    weight : float
-        The interpolation weight (a Python float: ``1 - weight`` is derived from it).
-    dtype : dtype
-        The dtype of the arrays it will be applied to.
+    which rounds differently; following it keeps trajectories close to PyTorch's. The
+    caller passes ``small = abs(weight) < 0.5`` and ``factor``, a 0-d array of
+    ``weight`` if small, else of ``1 - weight`` (derived in Python floats).
     """
-
-    def __init__(self, weight: float, dtype: np.dtype) -> None:
-        self.small = abs(weight) < 0.5
-        (self.factor,) = as_constants(dtype, weight if self.small else 1 - weight)
-
-    def __call__(self, start: np.ndarray, end: np.ndarray) -> None:
-        diff = end - start
-        diff *= self.factor
-        if self.small:
-            start += diff
-        else:
-            np.subtract(end, diff, out=start)
+    diff = end - start
+    diff *= factor
+    if small:
+        start += diff
+    else:
+        np.subtract(end, diff, out=start)
 
 
 def adam(
@@ -56,55 +45,98 @@ def adam(
 
     ``states[i]`` is the state dict of ``params[i]`` (``step``, ``exp_avg``,
     ``exp_avg_sq`` and, with AMSGrad, ``max_exp_avg_sq``; created here at its first step).
-    ``grads`` are only read.
+    ``grads`` are only read. It runs in two parts (see :func:`adam_numbers`): the Python
+    numbers (step counters, bias corrections), then the array arithmetic.
     """
-    if not params:
-        return
+    if params:
+        adam_arrays(params, grads, states, adam_numbers(  # (positional: a faster call)
+            params, states, lr, betas, eps, weight_decay, amsgrad, maximize,
+            decoupled_weight_decay))
+
+
+def adam_numbers(
+    params: list[np.ndarray],
+    states: list[dict[str, Any]],
+    lr: float,
+    betas: tuple[float, float],
+    eps: float,
+    weight_decay: float,
+    amsgrad: bool,
+    maximize: bool,
+    decoupled_weight_decay: bool,
+) -> tuple[Any, ...]:
+    """The Python part of Adam's update: creates missing state, counts the step, and
+    returns the numbers as 0-d arrays of the parameters' dtype (None where unused), the
+    flags, and lists of each parameter's step size and bias correction.
+
+    Numbers are derived in Python floats, as PyTorch does, then converted (see
+    as_constants). ``tl.compile`` records the array part and reruns this part at each
+    replay; which entries are None (the branches taken) depends only on the options.
+    """
     beta1, beta2 = betas
-    # Derived in Python floats, as PyTorch does, then as 0-d arrays of the parameters'
-    # dtype (see as_constants).
     dtype = params[0].dtype
-    beta2_c, mix2, eps = as_constants(dtype, beta2, 1 - beta2, eps)  # _c: a 0-d array
-    decay = weight_decay != 0
-    if decay:
-        shrink, weight_decay = as_constants(dtype, 1 - lr * weight_decay, weight_decay)
-    lerp_ = Lerp(1 - beta1, dtype)
+    # The first moment's lerp, in PyTorch's two-sided form (see lerp_).
+    small = abs(1 - beta1) < 0.5
+    beta2_c, mix2, eps_c, lerp_factor = as_constants(  # _c: a 0-d array
+        dtype, beta2, 1 - beta2, eps, 1 - beta1 if small else 1 - (1 - beta1))
+    shrink = weight_decay_c = None
+    if weight_decay != 0:
+        shrink, weight_decay_c = as_constants(dtype, 1 - lr * weight_decay, weight_decay)
+        if decoupled_weight_decay:
+            weight_decay_c = None
+        else:
+            shrink = None
+    step_sizes: list[np.ndarray] = []  # for each parameter
+    corrections: list[np.ndarray] = []  # the square roots of the second bias corrections
     last_step = None
-    for param, grad, state in zip(params, grads, states, strict=True):
+    for param, state in zip(params, states, strict=True):
         if not state:
             state.update(step=0, exp_avg=np.zeros(param.shape, dtype),
                          exp_avg_sq=np.zeros(param.shape, dtype))
-            if amsgrad:
-                state["max_exp_avg_sq"] = np.zeros(param.shape, dtype)
-        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+        if amsgrad and "max_exp_avg_sq" not in state:  # also if switched on later
+            state["max_exp_avg_sq"] = np.zeros(param.shape, dtype)
         step = state["step"] = state["step"] + 1
-        if maximize:
-            grad = -grad
-        if decay:
-            if decoupled_weight_decay:
-                param *= shrink
-            else:
-                grad = grad + weight_decay * param
-
-        lerp_(exp_avg, grad)
-        exp_avg_sq *= beta2_c
-        exp_avg_sq += mix2 * grad * grad
-
         if step != last_step:  # usually the same for every parameter
             last_step = step
-            step_size, bias_correction2_sqrt = as_constants(
-                dtype, lr / (1 - beta1**step), (1 - beta2**step) ** 0.5
-            )
+            # New at each step: made directly, as_constants would only fill its cache.
+            step_size = np.array(lr / (1 - beta1**step), dtype)
+            correction = np.array((1 - beta2**step) ** 0.5, dtype)
+        step_sizes.append(step_size)
+        corrections.append(correction)
+    return (beta2_c, mix2, eps_c, shrink, weight_decay_c, small, lerp_factor, amsgrad,
+            maximize, step_sizes, corrections)
+
+
+def adam_arrays(
+    params: list[np.ndarray],
+    grads: list[np.ndarray],
+    states: list[dict[str, Any]],
+    numbers: tuple[Any, ...],
+) -> None:
+    """The array part of Adam's update, with the numbers of :func:`adam_numbers`."""
+    (beta2, mix2, eps, shrink, weight_decay, small, lerp_factor, amsgrad, maximize, step_sizes,
+     corrections) = numbers
+    for param, grad, state, step_size, correction in zip(
+            params, grads, states, step_sizes, corrections, strict=True):
+        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+        if maximize:
+            grad = -grad
+        if shrink is not None:
+            param *= shrink
+        elif weight_decay is not None:
+            grad = grad + weight_decay * param
+
+        lerp_(exp_avg, grad, small, lerp_factor)  # exp_avg.lerp_(grad, 1 - beta1)
+        exp_avg_sq *= beta2
+        exp_avg_sq += mix2 * grad * grad
+
         if amsgrad:
-            # max_exp_avg_sq is missing when amsgrad was switched on after the first step.
-            max_exp_avg_sq = state.get("max_exp_avg_sq")
-            if max_exp_avg_sq is None:
-                max_exp_avg_sq = state["max_exp_avg_sq"] = np.zeros(param.shape, dtype)
+            max_exp_avg_sq = state["max_exp_avg_sq"]
             np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
             denom = np.sqrt(max_exp_avg_sq)
         else:
             denom = np.sqrt(exp_avg_sq)
-        denom /= bias_correction2_sqrt
+        denom /= correction
         denom += eps
         update = step_size * exp_avg  # PyTorch's addcdiv order: (value * t1) / t2
         update /= denom
@@ -152,6 +184,9 @@ class Adam(Optimizer):
 
     _required_state = ("step", "exp_avg", "exp_avg_sq")
     _optional_state = ("max_exp_avg_sq",)
+    # tl.compile records the array part of this step and reruns its Python part (step
+    # counters, bias corrections) at each replay (see tinygrad_lab.compile).
+    _compile_parts = (adam_numbers, adam_arrays)
 
     def __init__(
         self,
@@ -217,6 +252,8 @@ class AdamW(Adam):
     maximize : bool, optional
         Maximize the objective instead of minimizing it.
     """
+
+    _compile_parts = Adam._compile_parts  # (tl.compile reads it from the class itself)
 
     def __init__(
         self,

@@ -6,18 +6,10 @@ from typing import Any
 
 import numpy as np
 
-from .adam import Lerp
+from .adam import lerp_
 from .optimizer import Optimizer, ParamsT, _check_nonnegative, as_constants
 
-__all__ = ["RMSprop", "rmsprop"]
-
-
-def _buffer(state: dict[str, Any], key: str, param: np.ndarray) -> np.ndarray:
-    """``state[key]``, created as zeros when missing (an option switched on later)."""
-    buf = state.get(key)
-    if buf is None:
-        buf = state[key] = np.zeros(param.shape, param.dtype)
-    return buf
+__all__ = ["RMSprop", "rmsprop", "rmsprop_arrays", "rmsprop_numbers"]
 
 
 def rmsprop(
@@ -38,47 +30,81 @@ def rmsprop(
 
     ``states[i]`` is the state dict of ``params[i]`` (``step``, ``square_avg`` and, as the
     options ask, ``momentum_buffer`` and ``grad_avg``; created here at its first step).
-    ``grads`` are only read.
+    ``grads`` are only read. It runs in two parts (see :func:`rmsprop_numbers`): the
+    Python numbers, then the array arithmetic.
     """
-    if not params:
-        return
+    if params:
+        rmsprop_arrays(params, grads, states, rmsprop_numbers(  # (positional: faster)
+            params, states, lr, momentum, alpha, eps, centered, weight_decay, maximize))
+
+
+def rmsprop_numbers(
+    params: list[np.ndarray],
+    states: list[dict[str, Any]],
+    lr: float,
+    momentum: float,
+    alpha: float,
+    eps: float,
+    centered: bool,
+    weight_decay: float,
+    maximize: bool,
+) -> tuple[Any, ...]:
+    """The Python part of RMSprop's update: creates missing state, counts the step, and
+    returns the options it uses as 0-d arrays of the parameters' dtype (see
+    as_constants; None where unused) and its flags. ``tl.compile`` records the array
+    part and reruns this part at each replay; which entries are None (the branches
+    taken) depends only on the options."""
     dtype = params[0].dtype
-    use_momentum, decay = momentum > 0, weight_decay != 0
-    # The options as 0-d arrays of the parameters' dtype (see as_constants), those used.
-    lr, alpha_c, mix, eps = as_constants(dtype, lr, alpha, 1 - alpha, eps)  # _c: 0-d array
-    if use_momentum:
-        (momentum,) = as_constants(dtype, momentum)
-    if decay:
-        (weight_decay,) = as_constants(dtype, weight_decay)
-    lerp_ = Lerp(1 - alpha, dtype)
-    for param, grad, state in zip(params, grads, states, strict=True):
+    small = abs(1 - alpha) < 0.5  # grad_avg's lerp, in PyTorch's two-sided form
+    lr_c, alpha_c, mix, eps_c, lerp_factor = as_constants(  # _c: a 0-d array
+        dtype, lr, alpha, 1 - alpha, eps, 1 - alpha if small else 1 - (1 - alpha))
+    momentum_c = weight_decay_c = None
+    if momentum > 0:
+        (momentum_c,) = as_constants(dtype, momentum)
+    if weight_decay != 0:
+        (weight_decay_c,) = as_constants(dtype, weight_decay)
+    for param, state in zip(params, states, strict=True):
         if not state:
             state.update(step=0, square_avg=np.zeros(param.shape, dtype))
-            if use_momentum:
-                state["momentum_buffer"] = np.zeros(param.shape, dtype)
-            if centered:
-                state["grad_avg"] = np.zeros(param.shape, dtype)
-        square_avg = state["square_avg"]
+        # Created at the first step, or when an option is switched on later.
+        if momentum_c is not None and state.get("momentum_buffer") is None:
+            state["momentum_buffer"] = np.zeros(param.shape, dtype)
+        if centered and state.get("grad_avg") is None:
+            state["grad_avg"] = np.zeros(param.shape, dtype)
+        state["step"] += 1
+    return (lr_c, alpha_c, mix, eps_c, momentum_c, weight_decay_c, centered, maximize, small,
+            lerp_factor)
 
+
+def rmsprop_arrays(
+    params: list[np.ndarray],
+    grads: list[np.ndarray],
+    states: list[dict[str, Any]],
+    numbers: tuple[Any, ...],
+) -> None:
+    """The array part of RMSprop's update, with the numbers of :func:`rmsprop_numbers`."""
+    (lr, alpha, mix, eps, momentum, weight_decay, centered, maximize, small,
+     lerp_factor) = numbers
+    for param, grad, state in zip(params, grads, states, strict=True):
+        square_avg = state["square_avg"]
         if maximize:
             grad = -grad
-        state["step"] += 1
-        if decay:
+        if weight_decay is not None:
             grad = grad + weight_decay * param
 
-        square_avg *= alpha_c
+        square_avg *= alpha
         square_avg += mix * grad * grad
         if centered:
-            grad_avg = _buffer(state, "grad_avg", param)
-            lerp_(grad_avg, grad)
+            grad_avg = state["grad_avg"]
+            lerp_(grad_avg, grad, small, lerp_factor)
             avg = square_avg - grad_avg * grad_avg
             np.sqrt(avg, out=avg)
         else:
             avg = np.sqrt(square_avg)
         avg += eps
 
-        if use_momentum:
-            buf = _buffer(state, "momentum_buffer", param)
+        if momentum is not None:
+            buf = state["momentum_buffer"]
             buf *= momentum
             buf += grad / avg
             param -= lr * buf
@@ -160,3 +186,6 @@ class RMSprop(Optimizer):
         _check_nonnegative("RMSprop", "alpha value", options["alpha"])
 
     update_function = staticmethod(rmsprop)  # the formula (above)
+    # tl.compile records the array part of this step and reruns its Python part at each
+    # replay (see tinygrad_lab.compile).
+    _compile_parts = (rmsprop_numbers, rmsprop_arrays)

@@ -8,7 +8,7 @@ import numpy as np
 
 from .optimizer import Optimizer, ParamsT, _check_nonnegative, as_constants
 
-__all__ = ["SGD", "sgd"]
+__all__ = ["SGD", "sgd", "sgd_arrays", "sgd_numbers"]
 
 
 def sgd(
@@ -27,32 +27,64 @@ def sgd(
     ``sgd``.
 
     ``states[i]`` is the state dict of ``params[i]`` (its ``"momentum_buffer"``, created
-    here at the first step with momentum). ``grads`` are only read.
+    here at the first step with momentum). ``grads`` are only read. It runs in two parts
+    (see :func:`sgd_numbers`): the Python numbers, then the array arithmetic.
     """
-    if not params:
-        return
-    use_momentum, decay, damped = momentum != 0, weight_decay != 0, dampening != 0
-    # The options as 0-d arrays of the parameters' dtype (see as_constants), those used.
+    if params:
+        sgd_arrays(params, grads, states, sgd_numbers(  # (positional: a faster call)
+            params, states, lr, momentum, dampening, weight_decay, nesterov, maximize))
+
+
+def sgd_numbers(
+    params: list[np.ndarray],
+    states: list[dict[str, Any]],
+    lr: float,
+    momentum: float,
+    dampening: float,
+    weight_decay: float,
+    nesterov: bool,
+    maximize: bool,
+) -> tuple[Any, ...]:
+    """The Python part of SGD's update: the options it uses as 0-d arrays of the
+    parameters' dtype (see as_constants), None for those it skips, and its flags.
+
+    ``tl.compile`` records the array part and reruns this part at each replay, so that a
+    new learning rate needs no new trace; which entries are None (the branches taken)
+    depends only on the options.
+    """
     dtype = params[0].dtype
-    (lr,) = as_constants(dtype, lr)
-    if use_momentum:
-        momentum, kept = as_constants(dtype, momentum, 1 - dampening)
-    if decay:
-        (weight_decay,) = as_constants(dtype, weight_decay)
+    (lr_c,) = as_constants(dtype, lr)  # _c: a 0-d array
+    momentum_c = kept = weight_decay_c = None
+    if momentum != 0:
+        momentum_c, kept = as_constants(dtype, momentum, 1 - dampening)
+        if dampening == 0:
+            kept = None  # (1 - 0) * grad is grad exactly: skip the multiplication
+    if weight_decay != 0:
+        (weight_decay_c,) = as_constants(dtype, weight_decay)
+    return lr_c, momentum_c, kept, weight_decay_c, nesterov, maximize
+
+
+def sgd_arrays(
+    params: list[np.ndarray],
+    grads: list[np.ndarray],
+    states: list[dict[str, Any]],
+    numbers: tuple[Any, ...],
+) -> None:
+    """The array part of SGD's update, with the numbers of :func:`sgd_numbers`."""
+    lr, momentum, kept, weight_decay, nesterov, maximize = numbers
     for param, grad, state in zip(params, grads, states, strict=True):
         if maximize:
             grad = -grad
-        if decay:
+        if weight_decay is not None:
             grad = grad + weight_decay * param
-        if use_momentum:
+        if momentum is not None:
             buf = state.get("momentum_buffer")
             if buf is None:
                 # A copy: grad may be p.grad's own array, which the buffer must not share.
                 buf = state["momentum_buffer"] = grad.copy()
             else:
                 buf *= momentum
-                # (1 - 0) * grad is grad exactly: skip the multiplication.
-                buf += kept * grad if damped else grad
+                buf += grad if kept is None else kept * grad
             grad = grad + momentum * buf if nesterov else buf
         param -= lr * grad
 
@@ -102,10 +134,9 @@ class SGD(Optimizer):
     _required_state = ()
     _optional_state = ("momentum_buffer",)
 
-    # tl.compile may record this step's NumPy calls instead of rerunning it eagerly: the
-    # update depends only on the group options (guarded) and the state arrays, and keeps
-    # no Python-level counter.
-    _compile_traced = True
+    # tl.compile records the array part of this step and reruns its Python part at each
+    # replay (see tinygrad_lab.compile): new options need no new trace.
+    _compile_parts = (sgd_numbers, sgd_arrays)
 
     def __init__(
         self,
