@@ -794,6 +794,8 @@ class _Tracer:
             # The state the replay updates is the state eager mode would find.
             self.identities.append((vars(opt), "state", opt.state))
             for p, state in opt.state.items():
+                if not state:  # an empty state is one the traced update did not read
+                    continue
                 self.identities.append((opt.state, p, state))
                 self.identities += [(state, k, v) for k, v in state.items()
                                     if type(v) is np.ndarray]
@@ -830,6 +832,10 @@ class _Numbers:
     def __init__(self, tracer: _Tracer, opt: Optimizer, params: list, states: list,
                  fn: Callable, options: dict[str, Any]) -> None:
         self.opt, self.fn, self.states, self.options = opt, fn, states, options
+        # Numbers that depend on the options alone (SGD's, as its class says) are computed
+        # again only when the options change; others (step counts) at every replay.
+        self.options_only = type(opt).__dict__.get("_compile_options_only", False)
+        self.current = True  # the buffers hold the numbers of self.options
         self.params = [tracer.plain_of(p) for p in params]  # read for shapes and dtypes
         self.index = next(i for i, g in enumerate(opt.param_groups)
                           if any(s is states[0] for s in map(opt.state.get, g["params"])))
@@ -870,20 +876,20 @@ class _Numbers:
             return False
         if _structure(_leaves(numbers)) != self.structure:
             return False
-        self.options = options
+        self.options, self.current = options, False
         return True
 
     def __call__(self) -> None:
-        options = self.opt._options(self.index)
-        if options is not self.options and options != self.options:
-            raise RuntimeError(  # the guards checked them; nothing in a replay sets them
-                f"tl.compile: the options of {type(self.opt).__name__} changed while the "
-                "step ran")
-        numbers = self.fn(self.params, self.states, **options)
+        # holds() (the program's last guard) has just read the options, and nothing in a
+        # replay changes them before the step (an eager call there makes the step eager).
+        if self.options_only and self.current:
+            return
+        numbers = self.fn(self.params, self.states, **self.options)
         for i, slot in self.slots:
             slot[()] = numbers[i]
         for i, j, slot in self.nested:
             slot[()] = numbers[i][j]
+        self.current = True
 
 
 # NumPy's floating-point error state for a block of the replay. NumPy 2 keeps it in a
@@ -1461,8 +1467,11 @@ class _Program:
         if block is not None:
             lines += ["    finally:", "        errreset(state)"]
         # In-place changes the traced code made (eager calls make their own): the same
-        # version counters move; then the gradients the step set.
-        lines += [f"    mark_changed({self.obj('T', t, 'tensor')})" for t in trace.bumps]
+        # version counters move (one call, one stamp, as an optimizer step makes); then the
+        # gradients the step set.
+        if trace.bumps:
+            changed = ", ".join(self.obj("T", t, "tensor") for t in trace.bumps)
+            lines.append(f"    mark_changed({changed})")
         for i, buffer in trace.input_grads:
             value = "None" if buffer is None else f"wrap({self.array(buffer)}.copy())"
             lines.append(f"    a{trace.leaves[i]}.grad = {value}")

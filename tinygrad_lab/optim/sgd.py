@@ -137,6 +137,9 @@ class SGD(Optimizer):
     # tl.compile records the array part of this step and reruns its Python part at each
     # replay (see tinygrad_lab.compile): new options need no new trace.
     _compile_parts = (sgd_numbers, sgd_arrays)
+    # SGD's numbers depend on its options alone (no step count): a replay computes them
+    # again only when the options change.
+    _compile_options_only = True
 
     def __init__(
         self,
