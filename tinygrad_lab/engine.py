@@ -500,7 +500,8 @@ def backward(
                 if anomaly:
                     check_finite(pg if isinstance(pg, np.ndarray) else pg._array,
                                  node._op, "backward")
-                seq = parent._seq  # 0 for a leaf: summed here, accumulated at the end
+                # _add, inlined (the hot path). A leaf's gradient is summed, used at the end.
+                seq = parent._seq  # 0 for a leaf
                 entry = pending.get(seq) if seq else leaves.get(parent)
                 if entry is not None:
                     entry[1] = entry[1] + pg
