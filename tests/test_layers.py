@@ -41,6 +41,32 @@ def test_no_module_imports_from_a_layer_above_it():
     assert not wrong, "\n".join(wrong)
 
 
+def find_cycle(graph: dict[str, list[str]]) -> list[str] | None:
+    """A cycle of imports (``[a, b, ..., a]``), or None: depth first, by module."""
+    state: dict[str, str] = {}  # "open" while on the current path, then "done"
+
+    def visit(module: str, path: list[str]) -> list[str] | None:
+        state[module] = "open"
+        for target in graph.get(module, ()):
+            if state.get(target) == "open":
+                return [*path[path.index(target):], module, target] if target in path \
+                    else [module, target]
+            if target not in state and (cycle := visit(target, [*path, module])):
+                return cycle
+        state[module] = "done"
+        return None
+
+    return next(filter(None, (visit(m, []) for m in graph if m not in state)), None)
+
+
+def test_no_import_cycles():
+    assert find_cycle({"a": ["b"], "b": ["c"], "c": ["a"]}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": ["a"]}) == ["a", "a"]
+    assert find_cycle({"a": ["b", "c"], "b": ["c"], "c": []}) is None
+    cycle = find_cycle(import_graph.graph())
+    assert cycle is None, " -> ".join(cycle)
+
+
 def test_no_import_inside_a_function():
     nested = []
     for path in sorted(import_graph.PACKAGE.rglob("*.py")):

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..engine import enable_grad
 from ..tensor import Tensor
-from . import grad
+from .gradients import grad
 
 __all__ = ["hessian", "hvp", "jacobian", "jvp", "vhp", "vjp"]
 
