@@ -177,6 +177,39 @@ def test_lr_changed_between_calls_is_used(make_opt):
     assert compiled[2].stats == {"eager": 1, "traced": 1, "replayed": 6}  # no new trace
 
 
+@pytest.mark.parametrize("make_opt", [
+    lambda p: optim.SGD(p, lr=0.1, momentum=0.9), lambda p: optim.Adam(p, lr=0.1),
+])
+def test_a_parameter_replaced_inside_the_group_list_is_followed(make_opt):
+    eager, compiled = twins(make_opt)
+    x, y = lab_data()
+    for _ in range(3):
+        eager[2](x, y), compiled[2](x, y)
+    for params, opt, _ in (eager, compiled):  # the same list object, one tensor swapped
+        opt.param_groups[0]["params"][0] = Tensor(params[0].numpy().copy(), requires_grad=True)
+    for _ in range(3):
+        np.testing.assert_array_equal(eager[2](x, y).numpy(), compiled[2](x, y).numpy())
+    for a, b in zip(eager[0], compiled[0], strict=True):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_an_update_function_set_on_the_instance_is_used_and_kept():
+    def halved_lr(params, grads, states, **options):
+        optim.sgd.sgd(params, grads, states, **{**options, "lr": options["lr"] / 2})
+
+    def make_opt(params):
+        opt = optim.SGD(params, lr=0.1, momentum=0.9)
+        opt.update_function = halved_lr
+        return opt
+
+    eager, compiled = twins(make_opt)
+    x, y = lab_data()
+    for _ in range(5):
+        np.testing.assert_array_equal(eager[2](x, y).numpy(), compiled[2](x, y).numpy())
+    assert_same(eager, compiled)
+    assert vars(compiled[1])["update_function"] is halved_lr
+
+
 def test_sgd_and_adam_steps_are_traced():
     x, y = lab_data()
     for make_opt in (lambda p: optim.SGD(p, lr=0.1, momentum=0.9), optim.Adam):

@@ -568,3 +568,45 @@ def test_load_accepts_weights_only(tmp_path):
     assert tl.load(tmp_path / "c.npz", weights_only=True)["w"].tolist() == [1.0, 1.0]
     with pytest.raises(RuntimeError, match="CPU only"):
         tl.load(tmp_path / "c.npz", map_location="cuda")
+
+
+# ------------------------------------------------- who owns a gradient (found in review)
+
+
+def test_a_tensor_filled_in_place_from_one_that_requires_grad_stays_a_leaf():
+    w = tl.tensor(2.0, requires_grad=True)
+    y = tl.tensor([0.5, 1.5, 2.5])
+    y.fill_(w)
+    assert y.is_leaf
+    y.requires_grad_()
+    (y * 2).sum().backward()
+    np.testing.assert_array_equal(y.grad.numpy(), [2.0, 2.0, 2.0])
+
+
+def test_leaves_given_one_gradient_tensor_under_create_graph_get_their_own():
+    a, b = leaf([1.0, 2.0]), leaf([3.0, 4.0])
+    ((a + b) * 2).sum().backward(create_graph=True)
+    assert a.grad is not b.grad
+    with tl.no_grad():
+        a.grad.zero_()
+    np.testing.assert_array_equal(b.grad.numpy(), [2.0, 2.0])
+
+
+def test_a_tensor_returned_by_a_hook_is_copied_into_grad():
+    x = leaf([1.0, 2.0])
+    mine = tl.tensor([5.0, 6.0], dtype=tl.float64)
+    x.register_hook(lambda g: mine)
+    (x * 2).sum().backward()
+    x.grad.zero_()
+    np.testing.assert_array_equal(mine.numpy(), [5.0, 6.0])
+
+
+def test_a_tensor_subclass_that_is_not_hashable_can_be_a_leaf():
+    class Unhashable(Tensor):
+        def __eq__(self, other):  # and so __hash__ = None, as Python does
+            return NotImplemented
+
+    t = Unhashable(np.ones(2))
+    t.requires_grad_()
+    (t * 3).sum().backward()
+    np.testing.assert_array_equal(t.grad.numpy(), [3.0, 3.0])

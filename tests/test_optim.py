@@ -1397,3 +1397,22 @@ def test_training_with_our_autograd_matches_torch(name, kwargs, torch):
         opt.step()
     theirs, _, _ = train_torch(torch, name, kwargs, one_group, X, y, weights, 50)
     assert max_difference([p.numpy() for p in params], theirs) < 1e-8
+
+
+@pytest.mark.parametrize("make", [
+    lambda o, p: o.RMSprop(p, lr=0.01, centered=True, momentum=0.5),
+    lambda o, p: o.Adam(p, lr=0.1, amsgrad=True), lambda o, p: o.Adagrad(p, lr=0.1, lr_decay=0.1),
+    lambda o, p: o.SGD(p, lr=0.1, momentum=0.9, nesterov=True),
+])
+def test_a_0d_parameter_follows_torch(torch, make):
+    p = Tensor(np.array(1.5), requires_grad=True)
+    tp = torch.tensor(1.5, requires_grad=True, dtype=torch.float64)
+    opt, topt = make(optim, [p]), make(torch.optim, [tp])
+    for _ in range(5):
+        opt.zero_grad()
+        (p * p * p).backward()
+        opt.step()
+        topt.zero_grad()
+        (tp * tp * tp).backward()
+        topt.step()
+    np.testing.assert_allclose(p.numpy(), tp.detach().numpy(), rtol=1e-14)

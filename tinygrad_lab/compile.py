@@ -36,11 +36,11 @@ and schedulers' ``step`` become recorded calls.
 *Optimizers and schedulers.* ``scheduler.step()`` and other optimizers' ``step()`` run
 eagerly at each replay, at the same point, as eager mode runs them. An optimizer class
 whose update comes in two parts says so with ``_compile_parts = (numbers, arrays)``
-(SGD, Adam, AdamW): the NumPy calls of ``arrays`` are recorded (state arrays included),
-and ``numbers``, the Python part (step counters, bias corrections, the options as 0-d
-arrays), reruns at each replay at the point of ``step()``, writing into the 0-d arrays
-the recorded calls read (``_Numbers``): a new learning rate or step count is not a new
-trace, and the values are eager mode's. (After an eager call in the same step, such as
+(SGD, Adam, AdamW, RMSprop, Adagrad): the NumPy calls of ``arrays`` are recorded (state
+arrays included), and ``numbers``, the Python part (step counters, bias corrections, the
+options as 0-d arrays), reruns at each replay at the point of ``step()``, writing into
+the 0-d arrays the recorded calls read (``_Numbers``): a new learning rate or step count
+is not a new trace, and the values are eager mode's. (After an eager call in the same step, such as
 a scheduler stepped before the optimizer, the step runs eagerly.) Before an eager call,
 and at the end, the replay sets each parameter's ``.grad`` to the tensor the traced step
 left there.
@@ -841,7 +841,7 @@ class _Numbers:
                           if any(s is states[0] for s in map(opt.state.get, g["params"])))
         self.groups = len(opt.param_groups)
         self.group_params = opt.param_groups[self.index]["params"]
-        self.count = len(self.group_params)
+        self.members = tuple(self.group_params)  # the tensors it held
         with _paused():  # plain Python and NumPy (as_constants caches plain arrays)
             numbers = fn(params, states, **options)
         leaves = _leaves(numbers)
@@ -863,9 +863,12 @@ class _Numbers:
         """Whether the optimizer's groups and options still give the traced program: run
         on copies of the states (no effect) when the options changed."""
         opt = self.opt
-        params = opt.param_groups[self.index]["params"] if len(opt.param_groups) == \
-            self.groups else None
-        if params is not self.group_params or len(params) != self.count:
+        if len(opt.param_groups) != self.groups:
+            return False
+        params = opt.param_groups[self.index]["params"]
+        # The same list, holding the same tensors (replacing one in place keeps the list).
+        if (params is not self.group_params or len(params) != len(self.members)
+                or not all(map(operator.is_, params, self.members))):
             return False
         options = opt._options(self.index)
         if options is self.options:
@@ -1006,7 +1009,8 @@ def _eager_step(original: Callable) -> Callable:
             )
         # Only the class that says so (a subclass may keep Python state in its step).
         parts = type(self).__dict__.get("_compile_parts")
-        if parts is not None and not args and not kwargs:
+        # (Not an optimizer whose update_function was replaced on the instance.)
+        if parts is not None and not args and not kwargs and "update_function" not in vars(self):
             return tracer.optimizer_step(self, original, *parts)
         return tracer.eager_call(self, original, args, kwargs)
 
@@ -2073,7 +2077,8 @@ def compile(  # noqa: A001  (PyTorch's name)
     Notes
     -----
     ``scheduler.step()`` and ``optimizer.step()`` run eagerly at each replay (for SGD,
-    Adam and AdamW only the Python part, the array part is recorded), so step counters
+    Adam, AdamW, RMSprop and Adagrad only the Python part, the array part is recorded;
+    an optimizer step that follows an eager call in the step runs whole), so step counters
     and learning rates follow eager mode exactly. After a call, ``p.grad`` holds the
     step's gradient; the next call overwrites that gradient tensor's values in place.
 

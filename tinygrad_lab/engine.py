@@ -452,7 +452,7 @@ def backward(
     # Pending gradients of op results, by creation number: the heap holds the negated
     # numbers (plain ints, the cheapest keys), so the newest op comes out first.
     pending: dict[int, list] = {}
-    leaves: dict[GraphNode, list] = {}  # summed gradients of leaves (by identity)
+    leaves: dict[int, list] = {}  # summed gradients of leaves, by id
     heap: list[int] = []
     for root, seed in zip(roots, seeds, strict=True):
         _add(root, seed, pending, leaves, heap)
@@ -502,14 +502,14 @@ def backward(
                                  node._op, "backward")
                 # _add, inlined (the hot path). A leaf's gradient is summed, used at the end.
                 seq = parent._seq  # 0 for a leaf
-                entry = pending.get(seq) if seq else leaves.get(parent)
+                entry = pending.get(seq) if seq else leaves.get(id(parent))
                 if entry is not None:
                     entry[1] = entry[1] + pg
                 elif seq:
                     pending[seq] = [parent, pg]
                     heappush(heap, -seq)
                 else:
-                    leaves[parent] = [parent, pg]
+                    leaves[id(parent)] = [parent, pg]
         _finish_leaves(leaves, wanted, found, accumulate, wrap, handed_out)
     finally:
         modes.grad_enabled = saved_mode
@@ -556,15 +556,19 @@ def _finish_leaves(leaves: dict, wanted: set[int] | None, found: dict[int, Any],
                    accumulate: bool, wrap: Callable, handed_out: set[int]) -> None:
     """Run the leaves' hooks, then collect or accumulate their summed gradients.
 
-    ``handed_out`` holds the ids of arrays that someone else owns (the seeds): no
-    gradient may share an array with another one or with a seed (a formula may hand one
-    array to several inputs, as add's ``(g, g)``), or changing one in place would change
-    the other; such a gradient is copied.
+    ``handed_out`` holds the ids of arrays (tensors, under ``create_graph``) that someone
+    else owns: the seeds, and what a hook returned. No ``.grad`` may share one with
+    another ``.grad`` or with its owner (a formula may hand one array to several inputs,
+    as add's ``(g, g)``), or changing one in place would change the other: such a
+    gradient is copied (a tensor is cloned, which keeps it in the graph).
     """
     ready = []
     for leaf, g in leaves.values():
         if leaf._hooks:
-            g = _run_hooks(leaf, g, wrap)
+            hooked = _run_hooks(leaf, g, wrap)
+            if hooked is not g:  # a hook's own tensor: the user keeps it
+                handed_out.add(id(hooked))
+            g = hooked
         if wanted is not None:
             if id(leaf) not in wanted:
                 continue
@@ -576,26 +580,29 @@ def _finish_leaves(leaves: dict, wanted: set[int] | None, found: dict[int, Any],
             if leaf.grad is not None:
                 _check_grad_shape(leaf)  # every check before the first change
         for leaf, g in ready:
+            shared = id(g) in handed_out
+            handed_out.add(id(g))
             if type(g) is np.ndarray:
-                if g.base is not None or id(g) in handed_out:
+                if shared or g.base is not None:
                     g = g.copy()
-                handed_out.add(id(g))
                 if leaf.grad is None:  # the common case, inlined
                     leaf.grad = wrap(g)
                     continue
+            elif shared and hasattr(g, "clone"):  # a tensor (create_graph): a copy in the graph
+                g = g.clone()
             _accumulate(leaf, g, wrap, fresh=True)
 
 
 def _add(node: GraphNode, g: Any, pending: dict, leaves: dict, heap: list) -> None:
     seq = node._seq
-    entry = pending.get(seq) if seq else leaves.get(node)
+    entry = pending.get(seq) if seq else leaves.get(id(node))
     if entry is not None:
         entry[1] = entry[1] + g
     elif seq:
         pending[seq] = [node, g]
         heappush(heap, -seq)
     else:
-        leaves[node] = [node, g]
+        leaves[id(node)] = [node, g]
 
 
 def _as_gradients(grads: Any, op: str | None, count: int) -> tuple:

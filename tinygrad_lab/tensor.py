@@ -671,7 +671,8 @@ class Tensor:
             self.requires_grad = result.requires_grad
             self._parents, self._backward = result._parents, result._backward
             self._op = result._op
-            self._seq = next_number()  # after the version change: this op saw it
+            # After the version change (this op saw it); 0 if the result is a leaf after all.
+            self._seq = next_number() if result._op is not None else 0
             return self
         self._write(op(self, *args, **kwargs)._array, name)
         return self

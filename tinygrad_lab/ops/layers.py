@@ -1,8 +1,9 @@
 """The ops behind ``nn`` layers: ``linear`` (one fused op), ``dropout`` and ``one_hot``.
 
 ``linear`` is one op rather than transpose, matmul and add: a third of the graph nodes
-and no transposed copy of the weight, in the hot path of every MLP. Its gradient formula
-uses ``@``, so it is differentiable again (``create_graph=True``).
+and no transposed copy of the weight, in the hot path of every MLP. Its products are
+``np.dot`` calls (``matmul`` for batched inputs), which are ops on tensors too: the
+gradient formula is differentiable again (``create_graph=True``).
 """
 
 from __future__ import annotations

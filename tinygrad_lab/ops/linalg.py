@@ -1,8 +1,9 @@
 """Matrix products: ``matmul`` with NumPy's ``@`` semantics (1-D, 2-D, batched with
 broadcasting), and PyTorch's stricter forms ``mm``, ``bmm``, ``mv``, ``dot``, ``outer``.
 
-For ``C = A B`` the gradients are ``dA = G Bᵀ`` and ``dB = Aᵀ G``, written with ``@`` and
-``swapaxes``, which are ops on tensors too: the gradient is differentiable again.
+For ``C = A B`` the gradients are ``dA = G Bᵀ`` and ``dB = Aᵀ G``, written with ``np.dot``
+(matrices), ``@`` and ``swapaxes``, which are ops on tensors too: the gradient is
+differentiable again.
 """
 
 from __future__ import annotations

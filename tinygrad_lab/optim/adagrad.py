@@ -62,7 +62,8 @@ def adagrad_numbers(
         step = state["step"] = state["step"] + 1
         if step != last_step:  # usually the same for every parameter
             last_step = step
-            (rate,) = as_constants(dtype, lr / (1 + (step - 1) * lr_decay))
+            # New at each step: made directly, as_constants would only fill its cache.
+            rate = np.array(lr / (1 + (step - 1) * lr_decay), dtype)
         rates.append(rate)
     return eps_c, weight_decay_c, maximize, rates
 

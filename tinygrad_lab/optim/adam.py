@@ -75,7 +75,8 @@ def adam_numbers(
     """
     beta1, beta2 = betas
     dtype = params[0].dtype
-    # The first moment's lerp, in PyTorch's two-sided form (see lerp_).
+    # The first moment's lerp, in PyTorch's two-sided form (see lerp_): its factor is
+    # 1 - weight for a large weight, and 1 - (1 - beta1) rounds as PyTorch's does.
     small = abs(1 - beta1) < 0.5
     beta2_c, mix2, eps_c, lerp_factor = as_constants(  # _c: a 0-d array
         dtype, beta2, 1 - beta2, eps, 1 - beta1 if small else 1 - (1 - beta1))

@@ -55,7 +55,9 @@ def rmsprop_numbers(
     part and reruns this part at each replay; which entries are None (the branches
     taken) depends only on the options."""
     dtype = params[0].dtype
-    small = abs(1 - alpha) < 0.5  # grad_avg's lerp, in PyTorch's two-sided form
+    # grad_avg's lerp, in PyTorch's two-sided form (see lerp_); 1 - (1 - alpha) rounds as
+    # PyTorch's does.
+    small = abs(1 - alpha) < 0.5
     lr_c, alpha_c, mix, eps_c, lerp_factor = as_constants(  # _c: a 0-d array
         dtype, lr, alpha, 1 - alpha, eps, 1 - alpha if small else 1 - (1 - alpha))
     momentum_c = weight_decay_c = None
@@ -97,8 +99,7 @@ def rmsprop_arrays(
         if centered:
             grad_avg = state["grad_avg"]
             lerp_(grad_avg, grad, small, lerp_factor)
-            avg = square_avg - grad_avg * grad_avg
-            np.sqrt(avg, out=avg)
+            avg = np.sqrt(square_avg - grad_avg * grad_avg)  # (a 0-d one is a NumPy scalar)
         else:
             avg = np.sqrt(square_avg)
         avg += eps

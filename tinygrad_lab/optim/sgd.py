@@ -54,14 +54,14 @@ def sgd_numbers(
     """
     dtype = params[0].dtype
     (lr_c,) = as_constants(dtype, lr)  # _c: a 0-d array
-    momentum_c = kept = weight_decay_c = None
+    momentum_c = undamped = weight_decay_c = None
     if momentum != 0:
-        momentum_c, kept = as_constants(dtype, momentum, 1 - dampening)
+        momentum_c, undamped = as_constants(dtype, momentum, 1 - dampening)
         if dampening == 0:
-            kept = None  # (1 - 0) * grad is grad exactly: skip the multiplication
+            undamped = None  # (1 - 0) * grad is grad exactly: skip the multiplication
     if weight_decay != 0:
         (weight_decay_c,) = as_constants(dtype, weight_decay)
-    return lr_c, momentum_c, kept, weight_decay_c, nesterov, maximize
+    return lr_c, momentum_c, undamped, weight_decay_c, nesterov, maximize
 
 
 def sgd_arrays(
@@ -71,7 +71,7 @@ def sgd_arrays(
     numbers: tuple[Any, ...],
 ) -> None:
     """The array part of SGD's update, with the numbers of :func:`sgd_numbers`."""
-    lr, momentum, kept, weight_decay, nesterov, maximize = numbers
+    lr, momentum, undamped, weight_decay, nesterov, maximize = numbers
     for param, grad, state in zip(params, grads, states, strict=True):
         if maximize:
             grad = -grad
@@ -84,7 +84,7 @@ def sgd_arrays(
                 buf = state["momentum_buffer"] = grad.copy()
             else:
                 buf *= momentum
-                buf += grad if kept is None else kept * grad
+                buf += grad if undamped is None else undamped * grad
             grad = grad + momentum * buf if nesterov else buf
         param -= lr * grad
 
