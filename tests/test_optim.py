@@ -1416,3 +1416,30 @@ def test_a_0d_parameter_follows_torch(torch, make):
         (tp * tp * tp).backward()
         topt.step()
     np.testing.assert_allclose(p.numpy(), tp.detach().numpy(), rtol=1e-14)
+
+
+
+def test_options_changed_in_place_are_read_again(torch):
+    p = Tensor(np.array([1.0]), requires_grad=True)
+    lr = Tensor(np.array(0.1))
+    tp = torch.tensor([1.0], requires_grad=True, dtype=torch.float64)
+    tlr = torch.tensor(0.1, dtype=torch.float64)
+    opt, topt = optim.SGD([p], lr=lr), torch.optim.SGD([tp], lr=tlr)
+    for value in (0.1, 0.5):  # a tensor learning rate filled in place
+        lr.numpy()[()] = tlr.numpy()[()] = value
+        p.grad, tp.grad = Tensor(np.array([1.0])), torch.tensor([1.0], dtype=torch.float64)
+        opt.step()
+        topt.step()
+    np.testing.assert_array_equal(p.numpy(), tp.detach().numpy())
+
+    params = [Tensor(np.array([1.0]), requires_grad=True) for _ in range(2)]
+    edited = optim.Adam([params[0]], lr=0.1, betas=[0.9, 0.999])
+    replaced = optim.Adam([params[1]], lr=0.1, betas=(0.9, 0.999))
+    for step in range(3):
+        if step == 1:
+            edited.param_groups[0]["betas"][1] = 0.5  # the same list, changed in place
+            replaced.param_groups[0]["betas"] = (0.9, 0.5)
+        for opt, t in ((edited, params[0]), (replaced, params[1])):
+            t.grad = Tensor(np.array([2.0 + step]))
+            opt.step()
+    np.testing.assert_array_equal(params[0].numpy(), params[1].numpy())

@@ -50,17 +50,24 @@ def _check_nonnegative(owner: str, what: str, value: Any) -> None:
 
 
 def _plain(value: Any) -> Any:
-    """A NumPy scalar option as the Python number it holds (also inside a tuple).
+    """A NumPy scalar or a one-element tensor or array option as the Python number it
+    holds (also inside a tuple).
 
     With NumPy 2 a ``np.float64`` learning rate is a "strong" float64 and would turn the
     float32 in-place arithmetic of a float32 parameter into float64 arithmetic, rounding
     differently from PyTorch; a Python float is cast to the array's dtype.
     """
-    if isinstance(value, np.generic):
+    if isinstance(value, (np.generic, np.ndarray, Tensor)) and np.size(value) == 1:
         return value.item()
     if type(value) is tuple:
-        return tuple(v.item() if isinstance(v, np.generic) else v for v in value)
+        return tuple(_plain(v) for v in value)
     return value
+
+
+def _changes_in_place(value: Any) -> bool:
+    """An option whose value can change while it stays the same object."""
+    return isinstance(value, (np.ndarray, Tensor, list, dict)) or (
+        type(value) is tuple and any(map(_changes_in_place, value)))
 
 
 def as_constants(dtype: np.dtype, *values: float) -> tuple[np.ndarray, ...]:
@@ -330,8 +337,8 @@ class Optimizer:
         Reading and converting them costs about as much as updating a small parameter,
         and they rarely change: the result is kept with the option objects it came from,
         and reused while the group holds the very same objects (a new lr is a new
-        object; a list changed in place is the same list in both). Don't modify the
-        returned dict.
+        object). Options that can change in place (a tensor lr, a list of betas) are read
+        anew at every step. Don't modify the returned dict.
         """
         values = tuple(map(self.param_groups[index].__getitem__, self.defaults))
         cached = self._options_cache.get(index)
@@ -339,7 +346,8 @@ class Optimizer:
                 and all(map(operator.is_, values, cached[0]))):
             return cached[1]
         options = {key: _plain(value) for key, value in zip(self.defaults, values, strict=True)}
-        self._options_cache[index] = (values, options)
+        if not any(map(_changes_in_place, values)):  # (a tensor lr, a betas list: read anew)
+            self._options_cache[index] = (values, options)
         return options
 
     def _with_grads(self, index: int, group: dict[str, Any]) -> list[_Batch]:
