@@ -454,10 +454,12 @@ def backward(
     pending: dict[int, list] = {}
     leaves: dict[GraphNode, Any] = {}  # leaf -> its summed gradient (by identity)
     heap: list[int] = []
-    for root, seed in zip(roots, seeds, strict=True):
+    if len(roots) != len(seeds):  # (zip's strict=True would cost more, on every call)
+        raise ValueError(f"backward: {len(seeds)} seeds for {len(roots)} roots")
+    for root, seed in zip(roots, seeds):  # noqa: B905  (lengths checked above)
         _add(root, seed, pending, leaves, heap)
     # The seeds belong to the caller: a leaf that receives one unchanged gets a copy.
-    handed_out = set(map(id, seeds))
+    handed_out = {id(seeds[0])} if len(seeds) == 1 else set(map(id, seeds))
 
     saved_mode = modes.grad_enabled
     modes.grad_enabled = create_graph  # formulas record a graph only when asked to
