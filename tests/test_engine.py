@@ -418,3 +418,43 @@ def test_backward_returning_a_wrong_shape_is_named():
     y = Tensor.from_op(x._array * 2, (x,), lambda g, out, x: (np.ones(4),), "bad")
     with pytest.raises(RuntimeError, match=r"'bad' returned a gradient of shape \(4,\)"):
         y.backward(np.ones(3))
+
+
+# ------------------------------------------------------------- the engine's call paths
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+@pytest.mark.parametrize("count", [1, 2, 3, 4, 5])
+def test_a_formula_gets_the_result_and_every_input_in_order(count, create_graph):
+    # The engine spells the call out for one to three inputs and uses *args beyond:
+    # every path must pass the result and the inputs in order, and route each gradient
+    # to its own input.
+    xs = [leaf([float(i + 1)]) for i in range(count)]
+    calls = []
+
+    def formula(g, out, *inputs):
+        calls.append((out, inputs))
+        return tuple(g * (i + 1) for i in range(count))
+
+    y = Tensor.from_op(sum(x._array for x in xs), xs, formula, f"sum{count}")
+    y.backward(create_graph=create_graph)
+    ((out, inputs),) = calls
+    if create_graph:
+        assert out is y and all(a is x for a, x in zip(inputs, xs, strict=True))
+    else:
+        assert out is y._array
+        assert all(a is x._array for a, x in zip(inputs, xs, strict=True))
+    assert [x.grad.tolist() for x in xs] == [[float(i + 1)] for i in range(count)]
+
+
+def test_a_leaf_hook_changes_what_autograd_grad_returns():
+    x = leaf([1.0, 2.0])
+    x.register_hook(lambda g: g * 10)
+    (gx,) = tl.autograd.grad((x * 3).sum(), x)  # PyTorch gives [30, 30] too
+    assert gx.tolist() == [30.0, 30.0] and x.grad is None
+
+
+def test_the_engine_refuses_a_seed_count_unlike_the_root_count():
+    x = leaf([1.0])
+    with pytest.raises(ValueError, match="2 seeds for 1 roots"):
+        engine.backward([x * 2], [np.ones(1), np.ones(1)], wrap=Tensor._wrap)

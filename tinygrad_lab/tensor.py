@@ -572,14 +572,15 @@ class Tensor:
                 "backward(): this tensor does not require grad and has no graph; "
                 "did you create the inputs with requires_grad=True, or run under no_grad()?"
             )
-        if gradient is None and not create_graph and self._array.size == 1:
-            seed = ones_constant(self._array.shape, self._array.dtype)  # a loss: the hot path
+        array = self._array
+        if gradient is None and not create_graph and array.size == 1:
+            seed = ones_constant(array.shape, array.dtype)  # a loss: the hot path
         else:
             seed = _seed(self, gradient, "backward()")
-        if create_graph:
-            seed = seed if isinstance(seed, Tensor) else Tensor._wrap(seed)
-        elif isinstance(seed, Tensor):
-            seed = seed._array
+            if create_graph:
+                seed = seed if isinstance(seed, Tensor) else Tensor._wrap(seed)
+            elif isinstance(seed, Tensor):
+                seed = seed._array
         engine.backward(
             [self],
             [seed],
